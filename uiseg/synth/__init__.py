@@ -1,0 +1,15 @@
+"""Synthetic game screenshots with exact UI masks: uiseg's built-in training data (nothing is downloaded).
+
+    from uiseg.synth import render, generate, FAMILIES, VAL_FAMILIES
+    image, mask = render(seed=7, size=(224, 256))            # PIL RGB image, HxW bool mask (True = UI)
+    generate(Path("data"), count=1000, sizes=[(224, 256)], seed=0, families=TRAIN_FAMILIES)
+
+FAMILIES are style families (worlds, widgets, frames, fonts, colours biased towards one kind of game);
+VAL_FAMILIES are kept out of TRAIN_FAMILIES so a validation score shows generalisation to an unseen look.
+"""
+
+from uiseg.synth.families import FAMILIES, TRAIN_FAMILIES, VAL_FAMILIES
+from uiseg.synth.generate import LAYOUTS, generate, sample_names
+from uiseg.synth.render import render
+
+__all__ = ["FAMILIES", "LAYOUTS", "TRAIN_FAMILIES", "VAL_FAMILIES", "generate", "render", "sample_names"]

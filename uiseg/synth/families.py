@@ -1,0 +1,175 @@
+"""Style families: each biases worlds, UI widgets, frames, fonts and colours towards one kind of game.
+
+A family is a set of weights, not a template: a quarter of every attribute is drawn from the global pool
+instead, so families overlap the way real games do. VAL_FAMILIES are held out of training so that a
+validation score measures generalisation to an unseen look rather than memorisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from uiseg.synth import fonts
+from uiseg.synth.common import Color, Rng, hsv, luma, readable_on, shade
+from uiseg.synth.worlds import WORLDS
+
+WIDGETS = ("dialog", "menu", "status", "bar", "counter", "hearts", "buttons", "inventory", "hotbar",
+           "minimap", "panel", "banner", "crosshair")
+FRAMES = ("plain", "double", "bevel", "rounded", "nine", "flat", "accent", "none")
+UI_PALETTES = ("rpg", "dark", "bright", "stone", "neon", "flat", "random")
+
+# pixel=(lo, hi) is the range of low-resolution widths pixel art is drawn at; None means a smooth world.
+SPECS: dict[str, dict] = {
+    "rpg_dialog": {
+        "worlds": {"topdown": 5, "dungeon": 3, "backdrop": 1}, "count": (1, 4), "pixel": (160, 400), "ui_pixel": 0.7,
+        "widgets": {"dialog": 6, "menu": 4, "status": 3, "inventory": 2, "panel": 1, "counter": 1, "buttons": 1},
+        "frames": {"double": 3, "rounded": 3, "nine": 3, "bevel": 1, "plain": 1}, "palettes": {"rpg": 4, "dark": 1},
+        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "serif": 1, "mono": 1}, "gradient": 0.6, "alpha": 0.2},
+    "arcade_hud": {
+        "worlds": {"space": 5, "sidescroll": 2, "topdown": 1}, "count": (2, 6), "pixel": (160, 320), "ui_pixel": 0.8,
+        "widgets": {"counter": 8, "hearts": 2, "bar": 2, "banner": 1, "panel": 1},
+        "frames": {"none": 5, "plain": 2, "flat": 1}, "palettes": {"neon": 3, "dark": 2, "random": 1},
+        "fonts": {"bitmap": 3, "mono": 3, "default": 1, "sans": 1}, "gradient": 0.1, "alpha": 0.2},
+    "strategy_panels": {
+        "worlds": {"topdown": 4, "landscape": 2, "dungeon": 1}, "count": (3, 8), "pixel": None, "ui_pixel": 0.1,
+        "widgets": {"panel": 4, "minimap": 4, "buttons": 3, "counter": 3, "inventory": 3, "status": 2, "menu": 1},
+        "frames": {"bevel": 4, "plain": 2, "nine": 2, "double": 1}, "palettes": {"stone": 4, "dark": 2, "rpg": 1},
+        "fonts": {"serif": 2, "sans": 2, "default": 2}, "gradient": 0.4, "alpha": 0.2},
+    "handheld": {
+        "worlds": {"topdown": 3, "sidescroll": 3, "dungeon": 2}, "count": (1, 4), "pixel": (144, 176), "ui_pixel": 1.0,
+        "widgets": {"dialog": 4, "menu": 3, "counter": 3, "hearts": 2, "status": 2, "inventory": 1},
+        "frames": {"plain": 3, "double": 3, "rounded": 1, "nine": 1}, "palettes": {"bright": 3, "dark": 2},
+        "fonts": {"bitmap": 4, "mono": 1, "default": 1}, "gradient": 0.0, "alpha": 0.0},
+    "modern_flat": {
+        "worlds": {"landscape": 5, "backdrop": 2}, "count": (2, 7), "pixel": None, "ui_pixel": 0.0,
+        "widgets": {"counter": 3, "bar": 3, "buttons": 3, "minimap": 2, "panel": 2, "banner": 1, "crosshair": 1,
+                 "menu": 2},
+        "frames": {"flat": 4, "rounded": 4, "accent": 3, "none": 2}, "palettes": {"flat": 5, "bright": 1},
+        "fonts": {"sans": 4, "default": 3, "italic": 1}, "gradient": 0.2, "alpha": 0.7},
+    "platformer": {
+        "worlds": {"sidescroll": 7, "topdown": 1}, "count": (1, 5), "pixel": (200, 420), "ui_pixel": 0.8,
+        "widgets": {"counter": 6, "hearts": 4, "bar": 1, "banner": 1, "buttons": 1},
+        "frames": {"none": 5, "rounded": 2, "plain": 1}, "palettes": {"random": 2, "bright": 1, "dark": 1},
+        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "mono": 1}, "gradient": 0.2, "alpha": 0.2},
+    "fighting": {
+        "worlds": {"backdrop": 3, "sidescroll": 2, "landscape": 1}, "count": (2, 5), "pixel": (256, 480), "ui_pixel": 0.5,
+        "widgets": {"bar": 6, "counter": 3, "banner": 2, "status": 1},
+        "frames": {"none": 3, "plain": 2, "accent": 2, "bevel": 1}, "palettes": {"neon": 2, "dark": 2, "random": 1},
+        "fonts": {"italic": 2, "sans": 2, "default": 1, "bitmap": 1}, "gradient": 0.5, "alpha": 0.2},
+    "shooter": {
+        "worlds": {"landscape": 6, "dungeon": 1, "space": 1}, "count": (2, 7), "pixel": None, "ui_pixel": 0.0,
+        "widgets": {"counter": 4, "bar": 3, "crosshair": 3, "minimap": 3, "panel": 1, "hotbar": 1},
+        "frames": {"none": 4, "flat": 3, "accent": 2}, "palettes": {"flat": 3, "neon": 2, "dark": 1},
+        "fonts": {"sans": 3, "mono": 2, "default": 2}, "gradient": 0.1, "alpha": 0.6},
+    "visual_novel": {
+        "worlds": {"backdrop": 8, "landscape": 1}, "count": (1, 4), "pixel": None, "ui_pixel": 0.0,
+        "widgets": {"dialog": 8, "buttons": 3, "menu": 2, "panel": 1},
+        "frames": {"rounded": 4, "flat": 3, "accent": 2, "nine": 1}, "palettes": {"flat": 3, "bright": 2, "random": 2},
+        "fonts": {"serif": 3, "sans": 3, "default": 2, "italic": 1}, "gradient": 0.4, "alpha": 0.7},
+    "mmo_hotbar": {
+        "worlds": {"landscape": 5, "topdown": 2, "dungeon": 1}, "count": (4, 8), "pixel": None, "ui_pixel": 0.0,
+        "widgets": {"hotbar": 4, "minimap": 3, "panel": 3, "status": 3, "buttons": 1, "counter": 1, "bar": 1},
+        "frames": {"bevel": 2, "rounded": 2, "nine": 2, "flat": 2}, "palettes": {"stone": 2, "dark": 2, "flat": 2},
+        "fonts": {"sans": 3, "serif": 2, "default": 2}, "gradient": 0.3, "alpha": 0.5},
+}
+FAMILIES: tuple[str, ...] = tuple(SPECS)
+VAL_FAMILIES: tuple[str, ...] = ("visual_novel", "mmo_hotbar")
+TRAIN_FAMILIES: tuple[str, ...] = tuple(f for f in FAMILIES if f not in VAL_FAMILIES)
+WILD = 0.25  # share of attributes drawn from the global pool instead of the family's weights
+
+
+@dataclass
+class Style:
+    """Everything one screenshot's look depends on; sampled once per image."""
+
+    family: str
+    world: str
+    world_p: int       # nearest-neighbour scale of the world
+    ui_p: int          # nearest-neighbour scale of the UI (1 = drawn at full resolution)
+    lh: int            # UI canvas size in UI pixels (full size // ui_p)
+    lw: int
+    font: str
+    font2: str
+    text: int          # text size in UI pixels
+    aa: bool           # anti-aliased text (pixel-art UI is not)
+    frame: str
+    border: int
+    radius: int
+    bg: Color
+    bg2: Color | None  # gradient end, or flat fill
+    alpha: int
+    edge: Color        # outer border
+    edge2: Color       # inner border / highlight
+    fg: Color
+    accent: Color
+    shadow: bool
+    outline: bool      # outlined text, as HUDs drawn straight over the world use
+    count: tuple[int, int]
+    widgets: dict[str, float]
+
+
+def _pick(rng: Rng, table: dict[str, float], pool: tuple[str, ...]) -> str:
+    live = {k: v for k, v in table.items() if v > 0}
+    return rng.choice(pool) if rng.chance(WILD) or not live else rng.weighted(live)
+
+
+def _ui_colors(rng: Rng, palette: str) -> tuple[Color, Color, Color, Color]:
+    """Panel background, its gradient end, outer border and inner border colours."""
+    h = rng.uniform(0, 1)
+    if palette == "rpg":
+        bg = hsv(rng.uniform(0.55, 0.7), rng.uniform(0.5, 0.9), rng.uniform(0.3, 0.6))
+        return bg, shade(bg, 0.35), rng.choice([(255, 255, 255), (220, 220, 230), (230, 190, 90)]), (90, 90, 110)
+    if palette == "dark":
+        bg = hsv(h, rng.uniform(0, 0.3), rng.uniform(0.02, 0.18))
+        return bg, shade(bg, 1.4), hsv(h, 0.3, rng.uniform(0.5, 0.9)), hsv(h, 0.2, 0.3)
+    if palette == "bright":
+        bg = hsv(h, rng.uniform(0, 0.25), rng.uniform(0.85, 1.0))
+        return bg, shade(bg, 0.85), hsv(h, 0.5, rng.uniform(0.1, 0.4)), hsv(h, 0.3, 0.6)
+    if palette == "stone":
+        bg = hsv(rng.uniform(0.05, 0.15), rng.uniform(0.1, 0.4), rng.uniform(0.25, 0.5))
+        return bg, shade(bg, 0.7), shade(bg, 1.5), shade(bg, 0.5)
+    if palette == "neon":
+        return (0, 0, 0), hsv(h, 0.8, 0.2), hsv(h, 0.9, 1.0), hsv(h + 0.5, 0.9, 1.0)
+    if palette == "flat":
+        bg = rng.choice([(0, 0, 0), (20, 24, 30), (255, 255, 255), hsv(h, 0.5, 0.3)])
+        return bg, bg, hsv(h, 0.6, 0.9), hsv(h, 0.3, 0.7)
+    return hsv(h, rng.uniform(0, 1), rng.uniform(0, 1)), hsv(h + 0.1, 0.5, 0.5), hsv(h + 0.5, 0.5, 0.9), \
+        hsv(h, 0.2, 0.2)
+
+
+def _font(rng: Rng, spec: dict, text: int, aa: bool) -> str:
+    group = _pick(rng, spec["fonts"], fonts.GROUPS)
+    if group == "bitmap" and (text > 13 or aa):  # the bitmap font is 11 px tall: only for small pixel text
+        group = "default"
+    return rng.choice(fonts.available(group))
+
+
+def _pixel_scale(rng: Rng, spec: dict, h: int, w: int) -> int:
+    if spec["pixel"] is None or rng.chance(WILD / 2):
+        return 1 if min(h, w) < 600 or rng.chance(0.7) else 2
+    lo, hi = spec["pixel"]
+    return max(1, round(w / rng.uniform(lo, hi)))
+
+
+def sample_style(rng: Rng, family: str, h: int, w: int) -> Style:
+    """Draw one screenshot's style from a family's distribution."""
+    spec = SPECS[family]
+    world = _pick(rng, spec["worlds"], WORLDS)
+    world_p = _pixel_scale(rng, spec, h, w)
+    ui_p = world_p if rng.chance(spec["ui_pixel"]) else max(1, round(min(h, w) / rng.uniform(250, 1400)))
+    lh, lw = h // ui_p, w // ui_p
+    text = max(7, round(min(lh, lw * 0.75) * rng.uniform(0.035, 0.075)))
+    aa = ui_p == 1 and not (spec["pixel"] and rng.chance(0.5))
+    bg, bg2, edge, edge2 = _ui_colors(rng, _pick(rng, spec["palettes"], UI_PALETTES))
+    translucent = rng.chance(spec["alpha"])
+    border = max(1, round(text * rng.uniform(0.08, 0.3)))
+    return Style(
+        family=family, world=world, world_p=world_p, ui_p=ui_p, lh=lh, lw=lw,
+        font=_font(rng, spec, text, aa), font2=_font(rng, spec, text, aa), text=text, aa=aa,
+        frame=_pick(rng, spec["frames"], FRAMES), border=border, radius=round(text * rng.uniform(0.2, 1.0)),
+        bg=bg, bg2=bg2 if rng.chance(spec["gradient"]) else None,
+        alpha=rng.randint(140, 225) if translucent else 255, edge=edge, edge2=edge2,
+        fg=readable_on(bg, rng) if not (luma(bg) < 60 and rng.chance(0.3)) else edge,
+        accent=hsv(rng.uniform(0, 1), rng.uniform(0.6, 1.0), rng.uniform(0.7, 1.0)),
+        shadow=rng.chance(0.35), outline=rng.chance(0.6), count=spec["count"], widgets=spec["widgets"],
+    )

@@ -1,0 +1,155 @@
+"""One synthetic screenshot: a world, 1-8 UI elements placed where HUDs go, screen effects, an exact mask."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from uiseg.errors import UisegError
+from uiseg.synth import post, ui_hud, ui_text
+from uiseg.synth.common import Rng
+from uiseg.synth.families import FAMILIES, WIDGETS, Style, sample_style
+from uiseg.synth.frames import Element, canvas, panel
+from uiseg.synth.worlds import render_world
+
+MIN_SIDE, MAX_SIDE = 32, 8192
+_MAKERS = {
+    "dialog": ui_text.dialog, "menu": ui_text.menu, "panel": ui_text.text_panel, "counter": ui_text.counter,
+    "banner": ui_text.banner, "buttons": ui_text.buttons, "status": ui_hud.status, "bar": ui_hud.bar,
+    "hearts": ui_hud.hearts, "inventory": ui_hud.inventory, "hotbar": ui_hud.hotbar, "minimap": ui_hud.minimap,
+    "crosshair": ui_hud.crosshair,
+}
+# Where an anchor puts an element: fraction of the free space on x and y.
+_ANCHORS = {"tl": (0, 0), "tc": (0.5, 0), "tr": (1, 0), "ml": (0, 0.5), "c": (0.5, 0.5), "mr": (1, 0.5),
+            "bl": (0, 1), "bc": (0.5, 1), "br": (1, 1)}
+_ONCE = {"dialog", "minimap", "crosshair", "hotbar", "banner", "inventory"}  # games show one of each
+_SALT = 0x5EED  # keeps render's stream apart from the streams generate() derives from the same seed
+
+
+def check_size(size) -> tuple[int, int]:
+    """Validate an (H, W) pair; returns it as ints."""
+    try:
+        h, w = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise UisegError(f"size must be (height, width), got {size!r}") from None
+    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise UisegError(f"size {w}x{h} (WxH) is out of range: each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
+    return h, w
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UisegError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def check_family(family: str) -> str:
+    if family not in FAMILIES:
+        raise UisegError(f"unknown style family {family!r}; choose from: {', '.join(FAMILIES)}")
+    return family
+
+
+def pick_family(seed: int) -> str:
+    """The family render() uses for a seed when none is given."""
+    return Rng(seed, _SALT, 1).choice(FAMILIES)
+
+
+def _position(rng: Rng, anchor: str, w: int, h: int, st: Style, margin: int) -> tuple[int, int]:
+    free_x, free_y = st.lw - w, st.lh - h
+    if anchor == "center":
+        return free_x // 2, free_y // 2
+    if anchor == "any":
+        return rng.randint(0, free_x), rng.randint(0, free_y)
+    ax, ay = _ANCHORS[anchor]
+    m = min(margin, free_x // 2, free_y // 2)
+    # Slide along the edge a little: HUD pieces sit near, not exactly at, their corner.
+    jx = rng.randint(0, max(0, (free_x - 2 * m) // 8)) * (1 if ax < 0.5 else -1 if ax > 0.5 else rng.choice((-1, 1)))
+    jy = rng.randint(0, max(0, (free_y - 2 * m) // 8)) * (1 if ay < 0.5 else -1 if ay > 0.5 else rng.choice((-1, 1)))
+    x = int(m + ax * (free_x - 2 * m)) + jx
+    y = int(m + ay * (free_y - 2 * m)) + jy
+    return min(max(x, 0), free_x), min(max(y, 0), free_y)
+
+
+def _place(rng: Rng, el: Element, st: Style, taken: list, margin: int) -> tuple[int, int] | None:
+    """Find a spot for an element that does not cover another one (sometimes stacking is allowed)."""
+    w, h = el.image.size
+    if w > st.lw or h > st.lh:
+        return None
+    stack_ok = rng.chance(0.05)  # a choice box over a dialog, a tooltip over a grid
+    for _ in range(8):
+        anchor = "any" if rng.chance(0.12) and el.anchors != ("center",) else rng.choice(el.anchors)
+        x, y = _position(rng, anchor, w, h, st, margin)
+        if stack_ok or all(x >= bx1 + 1 or x + w + 1 <= bx0 or y >= by1 + 1 or y + h + 1 <= by0
+                           for bx0, by0, bx1, by1 in taken):
+            return x, y
+    return None
+
+
+def _composite(base: Image.Image, el: Element, x: int, y: int, st: Style, mask: np.ndarray) -> None:
+    """Scale an element to the screen, drop its shadow (never part of the mask), paste, mark its boxes."""
+    p = st.ui_p
+    im = el.image if p == 1 else el.image.resize((el.image.width * p, el.image.height * p), Image.NEAREST)
+    X, Y = x * p, y * p
+    if st.shadow and el.shadow:
+        off = max(1, st.text * p // 6)
+        shadow = Image.new("RGBA", im.size, (0, 0, 0, 0))
+        shadow.putalpha(im.getchannel("A").point(lambda v: v // 2))
+        base.alpha_composite(shadow, (X + off, Y + off))
+    base.alpha_composite(im, (X, Y))
+    for x0, y0, x1, y1 in el.boxes:
+        mask[Y + y0 * p:Y + y1 * p, X + x0 * p:X + x1 * p] = True
+
+
+def _fallback(st: Style) -> Element:
+    """A plain panel, so that every sample has some UI even when nothing else fits a tiny screen."""
+    w, h = max(8, st.lw // 3), max(6, st.lh // 6)
+    img, _ = canvas(w, h)
+    panel(img, (0, 0, w, h), st, frame="plain")
+    return Element(img, [(0, 0, w, h)], ("bc", "tl"))
+
+
+def _elements(rng: Rng, st: Style) -> list[Element]:
+    lo, hi = st.count if rng.chance(0.85) else (1, 8)
+    out, seen = [], set()
+    for _ in range(rng.randint(lo, hi)):
+        kind = rng.weighted(st.widgets) if rng.chance(0.8) else rng.choice(WIDGETS)
+        if kind in _ONCE and kind in seen:
+            continue
+        seen.add(kind)
+        el = _MAKERS[kind](rng, st, st.lw - 2, st.lh - 2)
+        if el is not None:
+            out.append(el)
+    return out
+
+
+def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple[Image.Image, np.ndarray]:
+    """Render one synthetic game screenshot and its UI mask.
+
+    size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI: each element's whole box,
+    text and borders included, drop shadows excluded). The result depends only on (seed, size, family);
+    with family None the family is picked from the seed, and the result equals render(seed, size, picked).
+    """
+    seed = check_seed(seed)
+    h, w = check_size(size)
+    family = check_family(family) if family is not None else pick_family(seed)
+    rng = Rng(seed, _SALT, h, w, FAMILIES.index(family))
+    st = sample_style(rng, family, h, w)
+    decoy = st.font if rng.chance(0.25) else None
+    world = render_world(rng, st.world, h, w, st.world_p, decoy)
+    if rng.chance(0.12):
+        world = post.dim_world(rng, world)
+    base = Image.fromarray(world).convert("RGBA")
+    mask = np.zeros((h, w), bool)
+    margin = rng.randint(0, max(1, min(st.lh, st.lw) // 20))
+    taken: list = []
+    for el in _elements(rng, st) or [_fallback(st)]:
+        spot = _place(rng, el, st, taken, margin)
+        if spot is None:
+            continue
+        _composite(base, el, spot[0], spot[1], st, mask)
+        taken.append((spot[0], spot[1], spot[0] + el.image.width, spot[1] + el.image.height))
+    if not taken:  # nothing found room: a small screen crowded by large widgets
+        el = _fallback(st)
+        _composite(base, el, *_position(rng, "bc", el.image.width, el.image.height, st, 0), st, mask)
+    rgb = post.finish(rng, np.asarray(base.convert("RGB")), family, max(st.world_p, st.ui_p))
+    return Image.fromarray(rgb), mask
