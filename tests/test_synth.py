@@ -85,7 +85,8 @@ def test_generate_seed_layout_and_exact_jpeg_masks(tmp_path):
     for i in (1, 2, 3):
         jpeg = read_mask(tmp_path / "s" / f"{i}_target.jpg")
         assert jpeg.any() and np.array_equal(jpeg, read_mask(tmp_path / "f" / "masks" / f"{i:04d}.png"))
-        assert (tmp_path / "s" / f"{i}_input.png").read_bytes() == (tmp_path / "f/images" / f"{i:04d}.png").read_bytes()
+        image = (tmp_path / "f" / "images" / f"{i:04d}.png").read_bytes()
+        assert (tmp_path / "s" / f"{i}_input.png").read_bytes() == image
 
 
 def test_jpeg_mask_round_trip_is_exact_at_quality_95():
@@ -109,7 +110,8 @@ def test_stale_samples_in_out_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"count": 0}, "count"), ({"sizes": [(0, 0)]}, "out of range"), ({"families": ("nope",)}, "unknown style"),
+    ({"count": 0}, "count"), ({"sizes": [(0, 0)]}, "out of range"), ({"sizes": []}, "at least one size"),
+    ({"families": ("nope",)}, "unknown style"), ({"families": ()}, "families is empty"),
     ({"layout": "zip"}, "unknown layout"), ({"seed": -1}, "seed"), ({"workers": 0}, "workers")])
 def test_generate_rejects_bad_input(tmp_path, kwargs, message):
     args = {"out": tmp_path, "count": 1, "sizes": SMALL, "seed": 0} | kwargs

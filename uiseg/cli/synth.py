@@ -21,7 +21,8 @@ def _sizes(ctx, param, values) -> list[tuple[int, int]]:
 
 @click.command("synth")
 @click.argument("out", type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path))
-@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True, help="Samples to write.")
+@click.option("--count", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Samples to write.")
 @click.option("--size", "sizes", multiple=True, default=("256x224",), show_default=True, callback=_sizes,
               help="Screen size WIDTHxHEIGHT; repeat to mix sizes (each sample picks one).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)

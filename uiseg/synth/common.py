@@ -78,7 +78,7 @@ def rgba(c: Sequence[int], a: int = 255) -> tuple[int, int, int, int]:
 
 
 def value_noise(rng: Rng, h: int, w: int, cells: int, octaves: int = 3) -> np.ndarray:
-    """Smooth noise in [0, 1] of shape (h, w): random grids upscaled bilinearly (C speed), summed by octave."""
+    """Smooth noise in [0, 1], shape (h, w): random grids upscaled bilinearly (C speed), summed by octave."""
     out = np.zeros((h, w), np.float32)
     total = 0.0
     for o in range(octaves):

@@ -9,68 +9,95 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from uiseg.synth import fonts
-from uiseg.synth.common import Color, Rng, hsv, luma, readable_on, shade
+from uiseg.synth.common import Color, Rng, hsv, luma, readable_on, shade, value_noise
 from uiseg.synth.worlds import WORLDS
 
 WIDGETS = ("dialog", "menu", "status", "bar", "counter", "hearts", "buttons", "inventory", "hotbar",
-           "minimap", "panel", "banner", "crosshair")
-FRAMES = ("plain", "double", "bevel", "rounded", "nine", "flat", "accent", "none")
+           "minimap", "panel", "banner", "crosshair", "screen")
+FRAMES = ("plain", "double", "bevel", "rounded", "nine", "flat", "accent", "skew", "glow", "none")
 UI_PALETTES = ("rpg", "dark", "bright", "stone", "neon", "flat", "random")
 
 # pixel=(lo, hi) is the range of low-resolution widths pixel art is drawn at; None means a smooth world.
+# ui_pixel: chance the UI shares the world's pixel grid; gradient / alpha: chance of gradient / see-through
+# panels.
 SPECS: dict[str, dict] = {
     "rpg_dialog": {
-        "worlds": {"topdown": 5, "dungeon": 3, "backdrop": 1}, "count": (1, 4), "pixel": (160, 400), "ui_pixel": 0.7,
-        "widgets": {"dialog": 6, "menu": 4, "status": 3, "inventory": 2, "panel": 1, "counter": 1, "buttons": 1},
-        "frames": {"double": 3, "rounded": 3, "nine": 3, "bevel": 1, "plain": 1}, "palettes": {"rpg": 4, "dark": 1},
-        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "serif": 1, "mono": 1}, "gradient": 0.6, "alpha": 0.2},
+        "worlds": {"topdown": 5, "dungeon": 3, "backdrop": 1},
+        "widgets": {"dialog": 6, "menu": 4, "status": 3, "inventory": 2, "panel": 1, "counter": 1,
+                    "buttons": 1, "screen": 1},
+        "frames": {"double": 3, "rounded": 3, "nine": 3, "bevel": 1, "plain": 1},
+        "palettes": {"rpg": 4, "dark": 1},
+        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "serif": 1, "mono": 1},
+        "count": (1, 4), "pixel": (160, 400), "ui_pixel": 0.7, "gradient": 0.6, "alpha": 0.2},
     "arcade_hud": {
-        "worlds": {"space": 5, "sidescroll": 2, "topdown": 1}, "count": (2, 6), "pixel": (160, 320), "ui_pixel": 0.8,
+        "worlds": {"space": 5, "sidescroll": 2, "topdown": 1},
         "widgets": {"counter": 8, "hearts": 2, "bar": 2, "banner": 1, "panel": 1},
-        "frames": {"none": 5, "plain": 2, "flat": 1}, "palettes": {"neon": 3, "dark": 2, "random": 1},
-        "fonts": {"bitmap": 3, "mono": 3, "default": 1, "sans": 1}, "gradient": 0.1, "alpha": 0.2},
+        "frames": {"none": 5, "plain": 2, "flat": 1, "glow": 2},
+        "palettes": {"neon": 3, "dark": 2, "random": 1},
+        "fonts": {"bitmap": 3, "mono": 3, "default": 1, "sans": 1},
+        "count": (2, 6), "pixel": (160, 320), "ui_pixel": 0.8, "gradient": 0.1, "alpha": 0.2},
     "strategy_panels": {
-        "worlds": {"topdown": 4, "landscape": 2, "dungeon": 1}, "count": (3, 8), "pixel": None, "ui_pixel": 0.1,
-        "widgets": {"panel": 4, "minimap": 4, "buttons": 3, "counter": 3, "inventory": 3, "status": 2, "menu": 1},
-        "frames": {"bevel": 4, "plain": 2, "nine": 2, "double": 1}, "palettes": {"stone": 4, "dark": 2, "rpg": 1},
-        "fonts": {"serif": 2, "sans": 2, "default": 2}, "gradient": 0.4, "alpha": 0.2},
+        "worlds": {"topdown": 4, "landscape": 2, "dungeon": 1},
+        "widgets": {"panel": 4, "minimap": 4, "buttons": 3, "counter": 3, "inventory": 3, "status": 2,
+                    "menu": 1, "screen": 1},
+        "frames": {"bevel": 4, "plain": 2, "nine": 2, "double": 1},
+        "palettes": {"stone": 4, "dark": 2, "rpg": 1},
+        "fonts": {"serif": 2, "sans": 2, "default": 2},
+        "count": (3, 8), "pixel": None, "ui_pixel": 0.1, "gradient": 0.4, "alpha": 0.2},
     "handheld": {
-        "worlds": {"topdown": 3, "sidescroll": 3, "dungeon": 2}, "count": (1, 4), "pixel": (144, 176), "ui_pixel": 1.0,
+        "worlds": {"topdown": 3, "sidescroll": 3, "dungeon": 2},
         "widgets": {"dialog": 4, "menu": 3, "counter": 3, "hearts": 2, "status": 2, "inventory": 1},
-        "frames": {"plain": 3, "double": 3, "rounded": 1, "nine": 1}, "palettes": {"bright": 3, "dark": 2},
-        "fonts": {"bitmap": 4, "mono": 1, "default": 1}, "gradient": 0.0, "alpha": 0.0},
+        "frames": {"plain": 3, "double": 3, "rounded": 1, "nine": 1},
+        "palettes": {"bright": 3, "dark": 2},
+        "fonts": {"bitmap": 4, "mono": 1, "default": 1},
+        "count": (1, 4), "pixel": (144, 176), "ui_pixel": 1.0, "gradient": 0.0, "alpha": 0.0},
     "modern_flat": {
-        "worlds": {"landscape": 5, "backdrop": 2}, "count": (2, 7), "pixel": None, "ui_pixel": 0.0,
-        "widgets": {"counter": 3, "bar": 3, "buttons": 3, "minimap": 2, "panel": 2, "banner": 1, "crosshair": 1,
-                 "menu": 2},
-        "frames": {"flat": 4, "rounded": 4, "accent": 3, "none": 2}, "palettes": {"flat": 5, "bright": 1},
-        "fonts": {"sans": 4, "default": 3, "italic": 1}, "gradient": 0.2, "alpha": 0.7},
+        "worlds": {"landscape": 5, "backdrop": 2},
+        "widgets": {"counter": 3, "bar": 3, "buttons": 3, "minimap": 2, "panel": 2, "banner": 1,
+                    "crosshair": 1, "menu": 2, "screen": 1},
+        "frames": {"flat": 4, "rounded": 4, "accent": 3, "none": 2, "skew": 1},
+        "palettes": {"flat": 5, "bright": 1},
+        "fonts": {"sans": 4, "default": 3, "italic": 1},
+        "count": (2, 7), "pixel": None, "ui_pixel": 0.0, "gradient": 0.2, "alpha": 0.7},
     "platformer": {
-        "worlds": {"sidescroll": 7, "topdown": 1}, "count": (1, 5), "pixel": (200, 420), "ui_pixel": 0.8,
+        "worlds": {"sidescroll": 7, "topdown": 1},
         "widgets": {"counter": 6, "hearts": 4, "bar": 1, "banner": 1, "buttons": 1},
-        "frames": {"none": 5, "rounded": 2, "plain": 1}, "palettes": {"random": 2, "bright": 1, "dark": 1},
-        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "mono": 1}, "gradient": 0.2, "alpha": 0.2},
+        "frames": {"none": 5, "rounded": 2, "plain": 1},
+        "palettes": {"random": 2, "bright": 1, "dark": 1},
+        "fonts": {"bitmap": 2, "default": 2, "sans": 2, "mono": 1},
+        "count": (1, 5), "pixel": (200, 420), "ui_pixel": 0.8, "gradient": 0.2, "alpha": 0.2},
     "fighting": {
-        "worlds": {"backdrop": 3, "sidescroll": 2, "landscape": 1}, "count": (2, 5), "pixel": (256, 480), "ui_pixel": 0.5,
+        "worlds": {"backdrop": 3, "sidescroll": 2, "landscape": 1},
         "widgets": {"bar": 6, "counter": 3, "banner": 2, "status": 1},
-        "frames": {"none": 3, "plain": 2, "accent": 2, "bevel": 1}, "palettes": {"neon": 2, "dark": 2, "random": 1},
-        "fonts": {"italic": 2, "sans": 2, "default": 1, "bitmap": 1}, "gradient": 0.5, "alpha": 0.2},
+        "frames": {"none": 3, "skew": 3, "plain": 1, "accent": 2, "bevel": 1},
+        "palettes": {"neon": 2, "dark": 2, "random": 1},
+        "fonts": {"italic": 2, "sans": 2, "default": 1, "bitmap": 1},
+        "count": (2, 5), "pixel": (256, 480), "ui_pixel": 0.5, "gradient": 0.5, "alpha": 0.2},
     "shooter": {
-        "worlds": {"landscape": 6, "dungeon": 1, "space": 1}, "count": (2, 7), "pixel": None, "ui_pixel": 0.0,
+        "worlds": {"landscape": 6, "dungeon": 1, "space": 1},
         "widgets": {"counter": 4, "bar": 3, "crosshair": 3, "minimap": 3, "panel": 1, "hotbar": 1},
-        "frames": {"none": 4, "flat": 3, "accent": 2}, "palettes": {"flat": 3, "neon": 2, "dark": 1},
-        "fonts": {"sans": 3, "mono": 2, "default": 2}, "gradient": 0.1, "alpha": 0.6},
+        "frames": {"none": 4, "flat": 3, "accent": 2, "skew": 1, "glow": 1},
+        "palettes": {"flat": 3, "neon": 2, "dark": 1},
+        "fonts": {"sans": 3, "mono": 2, "default": 2},
+        "count": (2, 7), "pixel": None, "ui_pixel": 0.0, "gradient": 0.1, "alpha": 0.6},
     "visual_novel": {
-        "worlds": {"backdrop": 8, "landscape": 1}, "count": (1, 4), "pixel": None, "ui_pixel": 0.0,
+        "worlds": {"backdrop": 8, "landscape": 1},
         "widgets": {"dialog": 8, "buttons": 3, "menu": 2, "panel": 1},
-        "frames": {"rounded": 4, "flat": 3, "accent": 2, "nine": 1}, "palettes": {"flat": 3, "bright": 2, "random": 2},
-        "fonts": {"serif": 3, "sans": 3, "default": 2, "italic": 1}, "gradient": 0.4, "alpha": 0.7},
+        "frames": {"rounded": 4, "flat": 3, "accent": 2, "nine": 1},
+        "palettes": {"flat": 3, "bright": 2, "random": 2},
+        "fonts": {"serif": 3, "sans": 3, "default": 2, "italic": 1},
+        "count": (1, 4), "pixel": None, "ui_pixel": 0.0, "gradient": 0.4, "alpha": 0.7},
     "mmo_hotbar": {
-        "worlds": {"landscape": 5, "topdown": 2, "dungeon": 1}, "count": (4, 8), "pixel": None, "ui_pixel": 0.0,
-        "widgets": {"hotbar": 4, "minimap": 3, "panel": 3, "status": 3, "buttons": 1, "counter": 1, "bar": 1},
-        "frames": {"bevel": 2, "rounded": 2, "nine": 2, "flat": 2}, "palettes": {"stone": 2, "dark": 2, "flat": 2},
-        "fonts": {"sans": 3, "serif": 2, "default": 2}, "gradient": 0.3, "alpha": 0.5},
+        "worlds": {"landscape": 5, "topdown": 2, "dungeon": 1},
+        "widgets": {"hotbar": 4, "minimap": 3, "panel": 3, "status": 3, "buttons": 1, "counter": 1, "bar": 1,
+                    "screen": 1},
+        "frames": {"bevel": 2, "rounded": 2, "nine": 2, "flat": 2},
+        "palettes": {"stone": 2, "dark": 2, "flat": 2},
+        "fonts": {"sans": 3, "serif": 2, "default": 2},
+        "count": (4, 8), "pixel": None, "ui_pixel": 0.0, "gradient": 0.3, "alpha": 0.5},
 }
 FAMILIES: tuple[str, ...] = tuple(SPECS)
 VAL_FAMILIES: tuple[str, ...] = ("visual_novel", "mmo_hotbar")
@@ -98,6 +125,7 @@ class Style:
     bg: Color
     bg2: Color | None  # gradient end, or flat fill
     alpha: int
+    texture: np.ndarray | None  # small tile of brightness factors for textured panels
     edge: Color        # outer border
     edge2: Color       # inner border / highlight
     fg: Color
@@ -118,7 +146,8 @@ def _ui_colors(rng: Rng, palette: str) -> tuple[Color, Color, Color, Color]:
     h = rng.uniform(0, 1)
     if palette == "rpg":
         bg = hsv(rng.uniform(0.55, 0.7), rng.uniform(0.5, 0.9), rng.uniform(0.3, 0.6))
-        return bg, shade(bg, 0.35), rng.choice([(255, 255, 255), (220, 220, 230), (230, 190, 90)]), (90, 90, 110)
+        edge = rng.choice([(255, 255, 255), (220, 220, 230), (230, 190, 90)])
+        return bg, shade(bg, 0.35), edge, (90, 90, 110)
     if palette == "dark":
         bg = hsv(h, rng.uniform(0, 0.3), rng.uniform(0.02, 0.18))
         return bg, shade(bg, 1.4), hsv(h, 0.3, rng.uniform(0.5, 0.9)), hsv(h, 0.2, 0.3)
@@ -141,7 +170,22 @@ def _font(rng: Rng, spec: dict, text: int, aa: bool) -> str:
     group = _pick(rng, spec["fonts"], fonts.GROUPS)
     if group == "bitmap" and (text > 13 or aa):  # the bitmap font is 11 px tall: only for small pixel text
         group = "default"
+    elif not aa and text < 10 and rng.chance(0.7):  # tiny hard-edged TrueType text is mostly unreadable
+        group = "bitmap"
     return rng.choice(fonts.available(group))
+
+
+def _texture(rng: Rng) -> np.ndarray | None:
+    """A tileable brightness pattern for panel fills (None most of the time: flat fills dominate)."""
+    if not rng.chance(0.2):
+        return None
+    n = rng.choice((8, 16, 32))
+    kind = rng.choice(("noise", "grain", "lines"))
+    if kind == "lines":  # brushed metal / scanline panels
+        rows = 1 + rng.uniform(0.05, 0.2) * np.sin(np.arange(n) * rng.uniform(0.5, 3))[:, None]
+        return np.ascontiguousarray(np.broadcast_to(rows, (n, n)), np.float32)
+    tex = rng.np.random((n, n)) if kind == "grain" else value_noise(rng, n, n, 2, 2)
+    return (1 + (tex - 0.5) * rng.uniform(0.15, 0.5)).astype(np.float32)
 
 
 def _pixel_scale(rng: Rng, spec: dict, h: int, w: int) -> int:
@@ -168,7 +212,7 @@ def sample_style(rng: Rng, family: str, h: int, w: int) -> Style:
         font=_font(rng, spec, text, aa), font2=_font(rng, spec, text, aa), text=text, aa=aa,
         frame=_pick(rng, spec["frames"], FRAMES), border=border, radius=round(text * rng.uniform(0.2, 1.0)),
         bg=bg, bg2=bg2 if rng.chance(spec["gradient"]) else None,
-        alpha=rng.randint(140, 225) if translucent else 255, edge=edge, edge2=edge2,
+        alpha=rng.randint(140, 225) if translucent else 255, texture=_texture(rng), edge=edge, edge2=edge2,
         fg=readable_on(bg, rng) if not (luma(bg) < 60 and rng.chance(0.3)) else edge,
         accent=hsv(rng.uniform(0, 1), rng.uniform(0.6, 1.0), rng.uniform(0.7, 1.0)),
         shadow=rng.chance(0.35), outline=rng.chance(0.6), count=spec["count"], widgets=spec["widgets"],

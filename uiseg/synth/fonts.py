@@ -71,12 +71,13 @@ def line_height(font) -> int:
 
 # What games write on screen; mixed with invented words so the model cannot rely on a vocabulary.
 _WORDS_TEXT = (
-    "the a of to and you your is it we go in on at this that hero king sword shield potion ether gold key door "
-    "castle forest cave village tower dragon slime goblin knight mage thief quest item items magic power attack "
-    "defend run escape talk look open chest found received learned level up experience damage heal poison save "
-    "load continue options quit start new game world stage lives time score bonus coins ready fight victory "
-    "defeat retry yes no buy sell equip status party map north south east west monster boss legend ancient "
-    "crystal light dark fire ice thunder wind earth water stone bridge river ship sky star moon sun night day"
+    "the a of to and you your is it we go in on at this that hero king sword shield potion ether gold key "
+    "door castle forest cave village tower dragon slime goblin knight mage thief quest item items magic "
+    "power attack defend run escape talk look open chest found received learned level up experience "
+    "damage heal poison save load continue options quit start new game world stage lives time score bonus "
+    "coins ready fight victory defeat retry yes no buy sell equip status party map north south east west "
+    "monster boss legend ancient crystal light dark fire ice thunder wind earth water stone bridge river "
+    "ship sky star moon sun night day"
 )
 WORDS = tuple(_WORDS_TEXT.split())
 MENU_WORDS = ("Items", "Magic", "Equip", "Status", "Skills", "Save", "Load", "Options", "Quit", "Attack",
@@ -108,7 +109,10 @@ def sentence(rng: Rng, words: int) -> str:
     out = []
     for _ in range(words):
         r = rng.py.random()
-        out.append(rng.choice(WORDS) if r < 0.75 else invented_word(rng) if r < 0.93 else str(rng.randint(1, 999)))
+        if r < 0.75:
+            out.append(rng.choice(WORDS))
+        else:
+            out.append(invented_word(rng) if r < 0.93 else str(rng.randint(1, 999)))
     text = " ".join(out)
     text = text[0].upper() + text[1:] + rng.choice((".", "!", "?", "...", ",", ""))
     return text.upper() if rng.chance(0.2) else text

@@ -33,14 +33,34 @@ def canvas(w: int, h: int) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     return img, ImageDraw.Draw(img)
 
 
-def _shape_mask(w: int, h: int, radius: int) -> Image.Image:
+def _shape_mask(w: int, h: int, radius: int, skew: int) -> Image.Image | None:
+    if not radius and not skew:
+        return None
     mask = Image.new("L", (w, h), 0)
-    ImageDraw.Draw(mask).rounded_rectangle((0, 0, w - 1, h - 1), radius, fill=255)
+    if skew:
+        ImageDraw.Draw(mask).polygon([(skew, 0), (w - 1, 0), (w - 1 - skew, h - 1), (0, h - 1)], fill=255)
+    else:
+        ImageDraw.Draw(mask).rounded_rectangle((0, 0, w - 1, h - 1), radius, fill=255)
     return mask
 
 
+def _fill(w: int, h: int, st: Style, bg: Color, plain: bool) -> Image.Image:
+    """The panel's fill as RGBA: flat, a vertical gradient, and/or a texture (parchment, metal, stone)."""
+    if plain or (st.bg2 is None and st.texture is None):
+        return Image.new("RGBA", (w, h), rgba(bg, st.alpha))
+    if st.bg2 is not None:
+        rgb = vgradient(h, w, bg, st.bg2).astype(np.float32)
+    else:
+        rgb = np.broadcast_to(np.asarray(bg, np.float32), (h, w, 3))
+    if st.texture is not None:
+        th, tw = st.texture.shape
+        rgb = rgb * np.tile(st.texture, (h // th + 1, w // tw + 1))[:h, :w, None]
+    alpha = np.full((h, w, 1), st.alpha, np.float32)
+    return Image.fromarray(np.clip(np.concatenate([rgb, alpha], axis=2), 0, 255).astype(np.uint8), "RGBA")
+
+
 def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill: Color | None = None) -> None:
-    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, flat...)."""
+    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, skew...)."""
     frame = frame or st.frame
     if frame == "none":
         return
@@ -48,19 +68,20 @@ def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill:
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 3:
         return
-    draw = ImageDraw.Draw(img)
     b = min(st.border, max(1, min(w, h) // 6))
-    r = min(st.radius, min(w, h) // 2) if frame in ("rounded", "flat", "accent") else 0
-    bg = fill or st.bg
-    if st.bg2 is not None and fill is None:
-        grad = vgradient(h, w, bg, st.bg2)
-        layer = Image.fromarray(np.dstack([grad, np.full((h, w), st.alpha, np.uint8)]), "RGBA")
-        img.paste(layer, (x0, y0), _shape_mask(w, h, r) if r else None)
-    elif r:
-        draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), r, fill=rgba(bg, st.alpha))
+    r = min(st.radius, min(w, h) // 2) if frame in ("rounded", "flat", "accent", "glow") else 0
+    skew = min(h // 2, w // 4) if frame == "skew" else 0
+    img.paste(_fill(w, h, st, fill or st.bg, fill is not None), (x0, y0), _shape_mask(w, h, r, skew))
+    draw = ImageDraw.Draw(img)
+    if skew:
+        draw.polygon([(x0 + skew, y0), (x1 - 1, y0), (x1 - 1 - skew, y1 - 1), (x0, y1 - 1)],
+                     outline=rgba(st.edge), width=b)
+    elif frame == "glow":  # neon: a bright edge fading inwards
+        for i in range(min(4, b + 2)):
+            draw.rounded_rectangle((x0 + i, y0 + i, x1 - 1 - i, y1 - 1 - i), max(0, r - i),
+                                   outline=rgba(st.accent, 255 - 60 * i), width=1)
     else:
-        draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=rgba(bg, st.alpha))
-    _border(draw, (x0, y0, x1 - 1, y1 - 1), frame, st, b, r)
+        _border(draw, (x0, y0, x1 - 1, y1 - 1), frame, st, b, r)
 
 
 def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r: int) -> None:
@@ -75,7 +96,8 @@ def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r
             c = 2 * b + 2
             for cx, cy in ((x0, y0), (x1 - c, y0), (x0, y1 - c), (x1 - c, y1 - c)):
                 draw.rectangle((cx, cy, cx + c, cy + c), fill=rgba(st.edge2), outline=rgba(st.edge))
-                draw.rectangle((cx + c // 3, cy + c // 3, cx + c - c // 3, cy + c - c // 3), fill=rgba(st.accent))
+                k = c // 3
+                draw.rectangle((cx + k, cy + k, cx + c - k, cy + c - k), fill=rgba(st.accent))
     elif frame == "bevel":
         light, dark = rgba(shade(st.bg, 1.6)), rgba(shade(st.bg, 0.35))
         for i in range(b):

@@ -75,7 +75,8 @@ def _check_out(out: Path, names: list[tuple[str, str]], layout: str) -> None:
         return
     planned = {p for pair in names for p in pair}
     if layout == "folders":
-        existing = [f"{d}/{p.name}" for d in ("images", "masks") if (out / d).is_dir() for p in (out / d).iterdir()]
+        folders = [out / d for d in ("images", "masks") if (out / d).is_dir()]
+        existing = [f"{d.name}/{p.name}" for d in folders for p in d.iterdir()]
     else:
         existing = [p.name for p in out.iterdir() if p.name.endswith(("_input.png", "_target.jpg"))]
     stale = sorted(set(existing) - planned)

@@ -1,4 +1,4 @@
-"""Whole-screen effects that real captures have: handheld palettes, scanlines, soft scaling, sensor-like noise,
+"""Whole-screen effects that real captures have: handheld palettes, scanlines, soft scaling, noise,
 colour grading, and the dimmed/blurred world behind a pause menu. They never move pixels, so masks stay exact.
 """
 
@@ -21,20 +21,31 @@ def dim_world(rng: Rng, world: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
-def four_shades(rng: Rng, img: np.ndarray) -> np.ndarray:
-    """Map the picture to a 4-shade palette by luminance, like an early handheld's screen."""
-    pal = np.asarray(_GB_GREEN if rng.chance(0.5) else
-                     [hsv(rng.uniform(0, 1), rng.uniform(0, 0.5), v) for v in (0.1, 0.4, 0.7, 0.95)], np.uint8)
+def handheld_palette(rng: Rng) -> np.ndarray:
+    """Four colours, darkest first: the classic green screen or a tinted grey ramp."""
+    if rng.chance(0.5):
+        return np.asarray(_GB_GREEN, np.uint8)
+    hue, sat = rng.uniform(0, 1), rng.uniform(0, 0.5)
+    return np.asarray([hsv(hue, sat, v) for v in (0.1, 0.4, 0.7, 0.95)], np.uint8)
+
+
+def four_shades(img: np.ndarray, pal: np.ndarray, exact: bool = False) -> np.ndarray:
+    """Map a picture to a 4-shade palette by luminance, like an early handheld's screen.
+
+    exact=False cuts at the picture's own quartiles (no world collapses to one or two shades);
+    exact=True cuts halfway between the palette's shades, so pixels already in the palette keep their shade.
+    """
     lum = img[..., 0] * 0.299 + img[..., 1] * 0.587 + img[..., 2] * 0.114
-    # Cut at the image's own quartiles so no picture collapses to one or two shades.
-    cuts = np.quantile(lum[::4, ::4], (0.25, 0.5, 0.75))
+    if exact:
+        lp = pal[:, 0] * 0.299 + pal[:, 1] * 0.587 + pal[:, 2] * 0.114
+        cuts = (lp[:-1] + lp[1:]) / 2
+    else:
+        cuts = np.quantile(lum[::4, ::4], (0.25, 0.5, 0.75))
     return pal[np.digitize(lum, cuts)]
 
 
-def finish(rng: Rng, img: np.ndarray, family: str, p: int) -> np.ndarray:
+def finish(rng: Rng, img: np.ndarray, p: int) -> np.ndarray:
     """Apply a random subset of screen effects to the composited screenshot (H, W, 3) uint8."""
-    if family == "handheld" and rng.chance(0.6):
-        img = four_shades(rng, img)
     if rng.chance(0.07):  # CRT scanlines, period of the pixel grid
         img = img.copy()
         period = max(2, p)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image
 
 from uiseg.errors import UisegError
-from uiseg.synth import post, ui_hud, ui_text
+from uiseg.synth import post, ui_hud, ui_screen, ui_text
 from uiseg.synth.common import Rng
 from uiseg.synth.families import FAMILIES, WIDGETS, Style, sample_style
 from uiseg.synth.frames import Element, canvas, panel
@@ -16,13 +18,15 @@ MIN_SIDE, MAX_SIDE = 32, 8192
 _MAKERS = {
     "dialog": ui_text.dialog, "menu": ui_text.menu, "panel": ui_text.text_panel, "counter": ui_text.counter,
     "banner": ui_text.banner, "buttons": ui_text.buttons, "status": ui_hud.status, "bar": ui_hud.bar,
-    "hearts": ui_hud.hearts, "inventory": ui_hud.inventory, "hotbar": ui_hud.hotbar, "minimap": ui_hud.minimap,
-    "crosshair": ui_hud.crosshair,
+    "hearts": ui_hud.hearts, "inventory": ui_hud.inventory, "hotbar": ui_hud.hotbar,
+    "minimap": ui_hud.minimap,
+    "crosshair": ui_hud.crosshair, "screen": ui_screen.screen,
 }
 # Where an anchor puts an element: fraction of the free space on x and y.
 _ANCHORS = {"tl": (0, 0), "tc": (0.5, 0), "tr": (1, 0), "ml": (0, 0.5), "c": (0.5, 0.5), "mr": (1, 0.5),
             "bl": (0, 1), "bc": (0.5, 1), "br": (1, 1)}
-_ONCE = {"dialog", "minimap", "crosshair", "hotbar", "banner", "inventory"}  # games show one of each
+# Games show one of each of these at a time.
+_ONCE = {"dialog", "minimap", "crosshair", "hotbar", "banner", "inventory", "screen"}
 _SALT = 0x5EED  # keeps render's stream apart from the streams generate() derives from the same seed
 
 
@@ -33,7 +37,8 @@ def check_size(size) -> tuple[int, int]:
     except (TypeError, ValueError):
         raise UisegError(f"size must be (height, width), got {size!r}") from None
     if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
-        raise UisegError(f"size {w}x{h} (WxH) is out of range: each side must be {MIN_SIDE}..{MAX_SIDE} pixels")
+        raise UisegError(f"size {w}x{h} (WxH) is out of range: each side must be "
+                         f"{MIN_SIDE}..{MAX_SIDE} pixels")
     return h, w
 
 
@@ -54,6 +59,11 @@ def pick_family(seed: int) -> str:
     return Rng(seed, _SALT, 1).choice(FAMILIES)
 
 
+def _inward(rng: Rng, a: float) -> int:
+    """Direction that moves away from the edge an anchor fraction sits on (either way when centred)."""
+    return 1 if a < 0.5 else -1 if a > 0.5 else rng.choice((-1, 1))
+
+
 def _position(rng: Rng, anchor: str, w: int, h: int, st: Style, margin: int) -> tuple[int, int]:
     free_x, free_y = st.lw - w, st.lh - h
     if anchor == "center":
@@ -63,8 +73,8 @@ def _position(rng: Rng, anchor: str, w: int, h: int, st: Style, margin: int) -> 
     ax, ay = _ANCHORS[anchor]
     m = min(margin, free_x // 2, free_y // 2)
     # Slide along the edge a little: HUD pieces sit near, not exactly at, their corner.
-    jx = rng.randint(0, max(0, (free_x - 2 * m) // 8)) * (1 if ax < 0.5 else -1 if ax > 0.5 else rng.choice((-1, 1)))
-    jy = rng.randint(0, max(0, (free_y - 2 * m) // 8)) * (1 if ay < 0.5 else -1 if ay > 0.5 else rng.choice((-1, 1)))
+    jx = rng.randint(0, max(0, (free_x - 2 * m) // 8)) * _inward(rng, ax)
+    jy = rng.randint(0, max(0, (free_y - 2 * m) // 8)) * _inward(rng, ay)
     x = int(m + ax * (free_x - 2 * m)) + jx
     y = int(m + ay * (free_y - 2 * m)) + jy
     return min(max(x, 0), free_x), min(max(y, 0), free_y)
@@ -117,9 +127,19 @@ def _elements(rng: Rng, st: Style) -> list[Element]:
             continue
         seen.add(kind)
         el = _MAKERS[kind](rng, st, st.lw - 2, st.lh - 2)
+        if el is not None and st.ui_p == 1 and rng.chance(0.12):
+            el = ui_screen.rescale(el, rng.uniform(1.15, 2.0), smooth=rng.chance(0.6))
         if el is not None:
             out.append(el)
     return out
+
+
+def _four_shade_style(rng: Rng, st: Style, pal: np.ndarray) -> Style:
+    light, dark = tuple(int(v) for v in pal[3]), tuple(int(v) for v in pal[0])
+    if rng.chance(0.3):  # dark panels with light text
+        light, dark = dark, light
+    mid = tuple(int(v) for v in pal[rng.randint(1, 2)])
+    return replace(st, bg=light, bg2=None, alpha=255, fg=dark, edge=dark, edge2=mid, accent=mid, aa=False)
 
 
 def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple[Image.Image, np.ndarray]:
@@ -136,6 +156,10 @@ def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple
     st = sample_style(rng, family, h, w)
     decoy = st.font if rng.chance(0.25) else None
     world = render_world(rng, st.world, h, w, st.world_p, decoy)
+    pal = post.handheld_palette(rng) if family == "handheld" and rng.chance(0.6) else None
+    if pal is not None:  # a 4-shade screen: world and UI share the palette, UI stays legible
+        world = post.four_shades(world, pal)
+        st = _four_shade_style(rng, st, pal)
     if rng.chance(0.12):
         world = post.dim_world(rng, world)
     base = Image.fromarray(world).convert("RGBA")
@@ -151,5 +175,8 @@ def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple
     if not taken:  # nothing found room: a small screen crowded by large widgets
         el = _fallback(st)
         _composite(base, el, *_position(rng, "bc", el.image.width, el.image.height, st, 0), st, mask)
-    rgb = post.finish(rng, np.asarray(base.convert("RGB")), family, max(st.world_p, st.ui_p))
+    rgb = np.asarray(base.convert("RGB"))
+    if pal is not None:
+        rgb = post.four_shades(rgb, pal, exact=True)
+    rgb = post.finish(rng, rgb, max(st.world_p, st.ui_p))
     return Image.fromarray(rgb), mask

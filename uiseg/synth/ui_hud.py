@@ -1,4 +1,4 @@
-"""HUD widgets: HP/MP bars, party status frames, heart rows, inventory grids, hotbars, minimaps, crosshairs."""
+"""HUD widgets: HP/MP bars, party frames, heart rows, inventory grids, hotbars, minimaps, crosshairs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from uiseg.synth.families import Style
 from uiseg.synth.frames import Element, canvas, icon, panel, text, text_box
 from uiseg.synth.sprites import heart, make_sprite
 
+_MAP_COLORS = (hsv(0.6, 0.6, 0.5), hsv(0.25, 0.5, 0.6), hsv(0.3, 0.6, 0.4), hsv(0.1, 0.3, 0.7))  # sea..hills
 _BAR_COLORS = ((220, 40, 40), (40, 200, 60), (40, 110, 230), (240, 200, 40), (160, 60, 220), (240, 130, 30))
 
 
@@ -118,7 +119,8 @@ def _slots(img: Image.Image, rng: Rng, st: Style, x0: int, y0: int, rows: int, c
         if rng.chance(fill_p):
             icon(img, make_sprite(rng, rng.choice((8, 10, 12, 16))), x + 2, y + 2, s - 4)
             if rng.chance(0.3):
-                draw.text((x + s - s // 3, y + s - s // 3 - 1), str(rng.randint(1, 99)), font=small, fill=st.fg)
+                k = s // 3
+                draw.text((x + s - k, y + s - k - 1), str(rng.randint(1, 99)), font=small, fill=st.fg)
         if numbers:
             draw.text((x + 2, y + 1), str((i + 1) % 10), font=small, fill=(255, 255, 255))
 
@@ -164,7 +166,7 @@ def minimap(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     if s > min(mw, mh) or s < 16:
         return None
     n = value_noise(rng, s, s, rng.randint(2, 6), 2)
-    pal = np.asarray([hsv(0.6, 0.6, 0.5), hsv(0.25, 0.5, 0.6), hsv(0.3, 0.6, 0.4), hsv(0.1, 0.3, 0.7)], np.uint8)
+    pal = np.asarray(_MAP_COLORS, np.uint8)
     if rng.chance(0.3):
         pal = (pal.astype(np.float32).mean(axis=1, keepdims=True) * [0.6, 0.9, 0.7]).astype(np.uint8)
     rgb = pal[np.digitize(n, (0.35, 0.55, 0.75))]
@@ -172,9 +174,11 @@ def minimap(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     draw = ImageDraw.Draw(img)
     for _ in range(rng.randint(0, 12)):
         x, y = rng.randint(2, s - 3), rng.randint(2, s - 3)
-        draw.rectangle((x - 1, y - 1, x + 1, y + 1), fill=rng.choice(((255, 40, 40), (40, 255, 40), (255, 255, 0))))
+        dot = rng.choice(((255, 40, 40), (40, 255, 40), (255, 255, 0)))
+        draw.rectangle((x - 1, y - 1, x + 1, y + 1), fill=dot)
     c = s // 2
-    draw.polygon([(c, c - s // 12), (c - s // 20, c + s // 20), (c + s // 20, c + s // 20)], fill=(255, 255, 255))
+    a, b = s // 12, s // 20
+    draw.polygon([(c, c - a), (c - b, c + b), (c + b, c + b)], fill=(255, 255, 255))
     b = max(1, st.border)
     if rng.chance(0.4):  # round minimap: the box stays square, the corners are world
         mask = Image.new("L", (s, s), 0)

@@ -19,7 +19,8 @@ WORLDS = ("topdown", "sidescroll", "space", "landscape", "dungeon", "backdrop")
 
 def _sky(rng: Rng, night: bool) -> tuple[Color, Color]:
     if night:
-        return hsv(rng.uniform(0.55, 0.8), 0.7, rng.uniform(0.05, 0.2)), hsv(rng.uniform(0.55, 0.9), 0.6, 0.35)
+        return (hsv(rng.uniform(0.55, 0.8), 0.7, rng.uniform(0.05, 0.2)),
+                hsv(rng.uniform(0.55, 0.9), 0.6, 0.35))
     if rng.chance(0.25):  # dusk
         return hsv(rng.uniform(0.6, 0.8), 0.5, 0.6), hsv(rng.uniform(0.0, 0.12), 0.7, 1.0)
     hue = rng.uniform(0.5, 0.65) if rng.chance(0.8) else rng.uniform(0, 1)
@@ -30,7 +31,8 @@ def _biome(rng: Rng) -> list[Color]:
     """Colours for water, sand, grass, forest, rock; sometimes an alien hue shift for variety."""
     shift = rng.uniform(0, 1) if rng.chance(0.2) else rng.uniform(-0.04, 0.04)
     v = rng.uniform(0.55, 1.0)
-    return [hsv(0.58 + shift, 0.7, 0.8 * v), hsv(0.13 + shift, 0.4, 0.95 * v), hsv(0.3 + shift, 0.6, 0.75 * v),
+    return [hsv(0.58 + shift, 0.7, 0.8 * v), hsv(0.13 + shift, 0.4, 0.95 * v),
+            hsv(0.3 + shift, 0.6, 0.75 * v),
             hsv(0.35 + shift, 0.7, 0.45 * v), hsv(0.08 + shift, 0.15, 0.6 * v)]
 
 
@@ -112,7 +114,8 @@ def space(rng: Rng, lh: int, lw: int) -> np.ndarray:
         draw.ellipse((cx - r // 2, cy - r // 2 - r // 3, cx + r // 3, cy), fill=shade(col, 1.3))
     for _ in range(rng.randint(0, 30)):  # bullets
         x, y = rng.randint(0, lw), rng.randint(0, lh)
-        draw.rectangle((x, y, x + rng.randint(1, 2), y + rng.randint(2, 6)), fill=hsv(rng.uniform(0, 1), 0.6, 1))
+        col = hsv(rng.uniform(0, 1), 0.6, 1)
+        draw.rectangle((x, y, x + rng.randint(1, 2), y + rng.randint(2, 6)), fill=col)
     out = np.array(im)
     for _ in range(rng.randint(1, 10)):
         s = rng.randint(8, max(9, lh // 6))
@@ -145,14 +148,16 @@ def _prop(draw: ImageDraw.ImageDraw, rng: Rng, x: float, y: float, size: float, 
         draw.rectangle((x - size / 12, y - size / 2, x + size / 12, y), fill=(60, 40, 25))
         for k in range(3):
             top = y - size * (1.6 - 0.3 * k) - size / 3
-            draw.polygon([(x, top), (x - size / 2, top + size), (x + size / 2, top + size)], fill=shade(col, 0.7 + 0.2 * k))
+            tri = [(x, top), (x - size / 2, top + size), (x + size / 2, top + size)]
+            draw.polygon(tri, fill=shade(col, 0.7 + 0.2 * k))
     elif kind == "house":
         d = size * 0.4
         draw.polygon([(x + size / 2, y), (x + size / 2 + d, y - d / 2), (x + size / 2 + d, y - size - d / 2),
                       (x + size / 2, y - size)], fill=shade(col, 0.55))
         draw.rectangle((x - size / 2, y - size, x + size / 2, y), fill=col, outline=shade(col, 0.4))
         for wx in (x - size / 3, x + size / 10):
-            draw.rectangle((wx, y - size * 0.7, wx + size / 5, y - size * 0.45), fill=shade((255, 230, 150), light))
+            lit = shade((255, 230, 150), light)
+            draw.rectangle((wx, y - size * 0.7, wx + size / 5, y - size * 0.45), fill=lit)
     else:
         draw.ellipse((x - size / 2, y - size / 2, x + size / 2, y + size / 8), fill=col)
         draw.ellipse((x - size / 3, y - size / 2.2, x, y - size / 5), fill=shade(col, 1.3))
@@ -177,7 +182,8 @@ def landscape(rng: Rng, h: int, w: int) -> np.ndarray:
     draw = ImageDraw.Draw(im)
     if rng.chance(0.4):  # a road to the vanishing point
         cx = lw * rng.uniform(0.3, 0.7)
-        draw.polygon([(cx - 2, hor), (cx + 2, hor), (lw * rng.uniform(0.6, 1.2), lh), (lw * rng.uniform(-0.2, 0.4), lh)],
+        right, left = lw * rng.uniform(0.6, 1.2), lw * rng.uniform(-0.2, 0.4)
+        draw.polygon([(cx - 2, hor), (cx + 2, hor), (right, lh), (left, lh)],
                      fill=hsv(0, 0, rng.uniform(0.2, 0.45)))
     props = sorted(rng.randint(hor + 2, lh) for _ in range(rng.randint(0, 16)))
     for y in props:  # far to near, so near props cover far ones
@@ -220,7 +226,8 @@ def backdrop(rng: Rng, h: int, w: int) -> np.ndarray:
     s = max(1, min(h, w) // 160)
     lh, lw = -(-h // s), -(-w // s)
     n = value_noise(rng, lh, lw, rng.randint(1, 4), 3)[..., None]
-    a, b = hsv(rng.uniform(0, 1), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.9)), hsv(rng.uniform(0, 1), 0.5, 0.8)
+    a = hsv(rng.uniform(0, 1), rng.uniform(0.2, 0.8), rng.uniform(0.1, 0.9))
+    b = hsv(rng.uniform(0, 1), 0.5, 0.8)
     img = (np.asarray(a, np.float32) * (1 - n) + np.asarray(b, np.float32) * n).astype(np.uint8)
     im = Image.fromarray(img)
     draw = ImageDraw.Draw(im)
@@ -237,7 +244,8 @@ def backdrop(rng: Rng, h: int, w: int) -> np.ndarray:
         draw.rectangle((0, fy, lw, lh), fill=shade(b, 0.6))
         for _ in range(rng.randint(1, 6)):
             x, fw, fh = rng.randint(0, lw), rng.randint(lw // 12, lw // 4), rng.randint(lh // 10, lh // 2)
-            draw.rectangle((x, fy - fh, x + fw, fy + 2), fill=hsv(rng.uniform(0, 1), 0.4, 0.5), outline=(20, 20, 20))
+            col = hsv(rng.uniform(0, 1), 0.4, 0.5)
+            draw.rectangle((x, fy - fh, x + fw, fy + 2), fill=col, outline=(20, 20, 20))
     for _ in range(rng.randint(0, 2)):  # large figures, as VN character art stands in front of the scene
         cx, r = rng.randint(lw // 5, lw * 4 // 5), rng.randint(lh // 10, lh // 6)
         col = hsv(rng.uniform(0, 1), 0.5, 0.7)
@@ -263,6 +271,9 @@ def add_decoys(rng: Rng, img: np.ndarray, font_name: str) -> np.ndarray:
     return np.asarray(im)
 
 
+_PIXEL_WORLDS = {"topdown": topdown, "sidescroll": sidescroll, "space": space, "dungeon": dungeon}
+
+
 def render_world(rng: Rng, kind: str, h: int, w: int, p: int, decoy_font: str | None) -> np.ndarray:
     """The world image (h, w, 3) uint8 of a kind; pixel worlds are drawn at 1/p and scaled up."""
     if kind in ("landscape", "backdrop"):
@@ -270,7 +281,7 @@ def render_world(rng: Rng, kind: str, h: int, w: int, p: int, decoy_font: str | 
         p = 1
     else:
         lh, lw = -(-h // p), -(-w // p)
-        img = {"topdown": topdown, "sidescroll": sidescroll, "space": space, "dungeon": dungeon}[kind](rng, lh, lw)
+        img = _PIXEL_WORLDS[kind](rng, lh, lw)
     if decoy_font is not None:
         img = add_decoys(rng, np.ascontiguousarray(img), decoy_font)
     return upscale_nearest(np.asarray(img, np.uint8), p, h, w)
