@@ -50,6 +50,23 @@ def test_mask_fraction_is_sane_over_a_sample():
     assert 0.05 < float(np.mean(fractions)) < 0.5
 
 
+def test_renders_without_matplotlib_fonts(monkeypatch):
+    from uiseg.synth import fonts
+
+    def clear():
+        fonts.available.cache_clear()
+        fonts.get_font.cache_clear()
+
+    clear()
+    monkeypatch.setattr(fonts, "_mpl_font_dir", lambda: None)  # as if matplotlib were not installed
+    try:
+        assert fonts.available("serif") == ("default",)
+        for family in ("rpg_dialog", "modern_flat"):
+            assert render(2, (96, 128), family)[1].any()
+    finally:
+        clear()
+
+
 @pytest.mark.parametrize("size", [(144, 160), (1080, 1920)])
 def test_extreme_sizes(size):
     img, mask = render(5, size)

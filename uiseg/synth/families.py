@@ -132,6 +132,7 @@ class Style:
     accent: Color
     shadow: bool
     outline: bool      # outlined text, as HUDs drawn straight over the world use
+    text_shadow: bool  # ...or drop-shadowed text instead of an outline
     count: tuple[int, int]
     widgets: dict[str, float]
 
@@ -215,5 +216,6 @@ def sample_style(rng: Rng, family: str, h: int, w: int) -> Style:
         alpha=rng.randint(140, 225) if translucent else 255, texture=_texture(rng), edge=edge, edge2=edge2,
         fg=readable_on(bg, rng) if not (luma(bg) < 60 and rng.chance(0.3)) else edge,
         accent=hsv(rng.uniform(0, 1), rng.uniform(0.6, 1.0), rng.uniform(0.7, 1.0)),
-        shadow=rng.chance(0.35), outline=rng.chance(0.6), count=spec["count"], widgets=spec["widgets"],
+        shadow=rng.chance(0.35), outline=rng.chance(0.6), text_shadow=rng.chance(0.4),
+        count=spec["count"], widgets=spec["widgets"],
     )

@@ -116,14 +116,17 @@ def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r
 
 def text(img: Image.Image, xy: tuple[float, float], s: str, st: Style, font, color: Color | None = None,
          outline: bool = False) -> Box:
-    """Draw text (outlined when asked: HUD text straight over the world); returns its ink box."""
+    """Draw text, outlined or drop-shadowed when asked (HUD text straight over the world); returns its box."""
     draw = ImageDraw.Draw(img)
     draw.fontmode = "L" if st.aa else "1"  # pixel-art UI has hard-edged glyphs
     stroke = max(1, st.text // 12) if outline else 0
     x, y = int(xy[0]) + stroke, int(xy[1]) + stroke
     fill = rgba(color or st.fg)
     dark = (0, 0, 0, 255) if sum(fill[:3]) > 300 else (255, 255, 255, 255)
-    if stroke:
+    if stroke and st.text_shadow:  # same footprint as the outline: shadow down-right, text up-left
+        draw.text((x + stroke, y + stroke), s, font=font, fill=dark)
+        draw.text((x - stroke, y - stroke), s, font=font, fill=fill)
+    elif stroke:
         draw.text((x, y), s, font=font, fill=fill, stroke_width=stroke, stroke_fill=dark)
     else:
         draw.text((x, y), s, font=font, fill=fill)
