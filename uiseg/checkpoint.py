@@ -85,6 +85,7 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
         unet.load_state_dict(state)
     except RuntimeError as exc:
         first = str(exc).splitlines()[1:2] or [str(exc)[:200]]
-        raise UisegError(f"{path}: weights do not fit the UNet its config describes: {first[0].strip()}") from None
+        raise UisegError(f"{path}: weights do not fit the UNet its config describes ({first[0].strip()}); "
+                         "use the .ckpt exactly as `uiseg train` wrote it, or retrain") from None
     unet.eval()
     return LoadedCheckpoint(unet, contract, model_cfg, hp, sha256_file(path), path)

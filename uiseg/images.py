@@ -6,6 +6,7 @@ Grayscale, RGBA (composited on black), palette and 16-bit inputs are converted t
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import warnings
@@ -32,7 +33,10 @@ def _open(path: Path) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UisegError(f"{path}: image too large (decompression-bomb guard); downscale it first") from None
     except FileNotFoundError:
-        raise UisegError(f"{path}: file not found") from None
+        if path.is_symlink():
+            raise UisegError(f"{path}: broken symlink (its target {os.readlink(path)} does not exist); "
+                             "fix the link or remove it") from None
+        raise UisegError(f"{path}: file not found (moved or deleted?); pass an existing file") from None
     except PermissionError:
         raise UisegError(f"{path}: permission denied; make it readable (chmod +r)") from None
     except IsADirectoryError:
@@ -69,12 +73,23 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     return gray >= MASK_THRESHOLD
 
 
+@functools.cache
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file (0o666 minus the umask), read once: os.umask can only be
+    read by setting it, which must not happen while writer threads create files."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: a crash never leaves a partial file."""
+    """Write to a temporary file in the same folder, then rename: a crash never leaves a partial file.
+    The file gets the permissions open() would give it (mkstemp makes 0600 files other accounts cannot read)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
