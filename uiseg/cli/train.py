@@ -1,0 +1,117 @@
+"""`uiseg train [DATA] --out RUN`: parse flags, call uiseg.train.run_training. No work happens here."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from uiseg.cli._common import friendly_errors
+from uiseg.errors import UisegError
+
+DIR = click.Path(exists=True, file_okay=False)
+
+
+def _size(ctx, param, value):
+    if value is None:
+        return None
+    from uiseg.config import parse_size
+
+    try:
+        return parse_size(value, "--image-size")
+    except UisegError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _literal(text: str):
+    """A JSON literal (numbers, true/false/null, lists, quoted strings), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _trainer_kwargs(ctx, param, values):
+    """--trainer KEY=VALUE pairs -> dict, each KEY checked against Trainer.__init__'s signature."""
+    from uiseg.trainer import check_trainer_kwargs
+
+    kwargs = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE, e.g. --trainer gradient_clip_val=1.0")
+        kwargs[key.strip()] = _literal(raw.strip())
+    try:
+        check_trainer_kwargs(kwargs)
+    except UisegError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return kwargs
+
+
+def _devices(value):
+    return None if value is None else _literal(value)
+
+
+@click.command(context_settings={"show_default": True})
+@click.argument("data", required=False, type=DIR)
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Run folder (created).")
+@click.option("--recipe", type=click.Choice(["auto", "cpu", "gpu"]), default="auto",
+              help="Defaults for every flag left unset: 'gpu' (256x224, 4000 synthetic images, 30 epochs) or "
+                   "'cpu' (128x112, 480 images, 6 epochs: ~3 minutes on 2 cores). auto: gpu when CUDA is used.")
+@click.option("--val-data", type=DIR, help="Explicit validation set (no split of DATA).")
+@click.option("--image-size", callback=_size, help="Training size WxH (multiple of 2^depth) [recipe: 256x224].")
+@click.option("--batch-size", type=click.IntRange(1), help="[recipe: gpu 32, cpu 8]")
+@click.option("--learning-rate", "--lr", type=click.FloatRange(0, min_open=True), help="Peak LR [3e-3].")
+@click.option("--max-epochs", type=click.IntRange(1), help="[recipe: gpu 30, cpu 6]")
+@click.option("--max-steps", type=int, help="Stop after this many optimizer steps (-1: no limit).")
+@click.option("--overfit-num", type=click.IntRange(1), help="Train and validate on the same N images.")
+@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="[0.1]")
+@click.option("--seed", type=int, help="Seeds the split, augmentation and weights (seed_everything) [0].")
+@click.option("--workers", type=click.IntRange(0), help="DataLoader workers [min(8, cores - 1)].")
+@click.option("--base", type=click.IntRange(1), default=16, help="UNet width (channels of the first level).")
+@click.option("--depth", type=click.IntRange(1), default=4, help="UNet levels; sizes must be multiples of 2^depth.")
+@click.option("--loss", type=click.Choice(["bce", "bce+dice"]), help="[bce+dice]")
+@click.option("--pos-weight", type=click.FloatRange(0, min_open=True), help="BCE weight of UI pixels.")
+@click.option("--optimizer", type=click.Choice(["adam", "adamw"]), help="[adamw]")
+@click.option("--schedule", type=click.Choice(["cosine", "onecycle", "none"]), help="[onecycle]")
+@click.option("--augment", type=click.FloatRange(0), help="Augmentation strength, 0 = resize only [1.0].")
+@click.option("--synth-count", type=click.IntRange(1), help="Images to synthesise with no DATA [gpu 4000, cpu 480].")
+@click.option("--accelerator", help="cpu, gpu, cuda, mps, auto [auto]")
+@click.option("--devices", help="Number, list or 'auto' [auto]")
+@click.option("--num-nodes", type=click.IntRange(1), help="[1]")
+@click.option("--strategy", help="auto, ddp, ... [auto]")
+@click.option("--precision", help="e.g. 32-true, bf16-mixed, 16-mixed [bf16-mixed on CUDA, else 32-true]")
+@click.option("--profiler", type=click.Choice(["simple", "advanced"]), help="Report printed and saved to RUN/profile.txt.")
+@click.option("--early-stop-patience", type=click.IntRange(1), help="Stop after N epochs without a better val IoU.")
+@click.option("--accumulate-grad-batches", type=click.IntRange(1), help="[1]")
+@click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from RUN/checkpoints/last.ckpt.")
+@click.option("--trainer", "trainer_kwargs", multiple=True, callback=_trainer_kwargs, metavar="KEY=VALUE",
+              help="Any other pytorch_lightning.Trainer argument (repeatable); VALUE is a JSON literal or text.")
+@friendly_errors
+def command(data, out, recipe, val_data, base, depth, resume, trainer_kwargs, devices, **options):
+    """Train a UNet on DATA (folders or seed layout); with no DATA, on synthetic screenshots made in RUN/data.
+
+    Writes RUN/checkpoints/{best,last}.ckpt, RUN/logs/metrics.csv, RUN/val_images/, RUN/val_timeline.gif,
+    RUN/final_prediction.png and RUN/summary.json.
+    """
+    from uiseg.config import ModelConfig
+    from uiseg.train import make_config, run_training
+
+    src = click.get_current_context().get_parameter_source
+    model_cfg = ModelConfig(base=base, depth=depth)
+    if resume is not None:
+        model_cfg, options["image_size"] = _resume_defaults(resume, model_cfg, options["image_size"], src)
+    cfg = make_config(recipe, devices=_devices(devices), trainer=trainer_kwargs or None, **options)
+    run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo)
+
+
+def _resume_defaults(resume, model_cfg, image_size, src):
+    """With --resume, the UNet shape and image size not given on the command line come from the checkpoint."""
+    from dataclasses import replace
+
+    from uiseg.trainer import resume_settings
+
+    ckpt_model, ckpt_size = resume_settings(resume)
+    given = {n: src(n) == click.core.ParameterSource.COMMANDLINE for n in ("base", "depth")}
+    model_cfg = replace(ckpt_model, **{n: getattr(model_cfg, n) for n, g in given.items() if g})
+    return model_cfg, image_size if image_size is not None else ckpt_size
