@@ -1,0 +1,221 @@
+"""`uiseg segment` as a library call: plan (inputs, shard, resume), run the pipeline, report.
+
+    from uiseg.infer import SegmentOptions, run_segment
+    report = run_segment(SegmentOptions(["shots/"], "out/", "model.onnx"))
+    report["totals"]  # done, skipped, failed, images_per_s, ms_per_image...
+
+Setup problems raise uiseg.infer.SetupError before any image is read. A Ctrl-C (KeyboardInterrupt) stops the
+loop, lets the writer finish what was already computed, merges results and returns with
+report["totals"]["interrupted"] = True: rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from uiseg.infer import SetupError
+from uiseg.infer.io import InputFile, discover, is_done, sweep_temp_files
+from uiseg.infer.report import Journal, done_paths, merge_results, write_run_json
+
+from uiseg import __version__
+from uiseg.config import Contract, parse_size
+from uiseg.errors import UisegError
+
+# A batch of 128 images at 256x224 is ~7.3 M pixels: a good GPU batch; larger images get fewer per batch.
+GPU_BATCH_PIXELS, CPU_BATCH_PIXELS = 128 * 256 * 224, 4 * 256 * 224
+NATIVE_GUESS = (720, 1280)  # image size assumed for default batch sizes at native resolution
+
+
+@dataclass
+class SegmentOptions:
+    inputs: list[str]
+    out_dir: str
+    model: str
+    backend: str = "auto"
+    device: str = "auto"
+    precision: str = "fp32"
+    batch_size: int | None = None  # None: from the device and the image size
+    workers: int | None = None  # decode processes; None: from the cores and the device
+    writers: int | None = None  # encode/write threads
+    size: str = "auto"  # auto | native | WIDTHxHEIGHT
+    threshold: float | None = None  # None: the model's own
+    overlay: bool = False
+    probs: bool = False
+    boxes: bool = True
+    min_area: int = 64
+    overwrite: bool = False
+    shard: tuple[int, int] | None = None  # (index from 0, count)
+    progress: bool = True
+    extra: dict = field(default_factory=dict)  # recorded in run.json as given (e.g. the command line)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'I/N' (I counts from 0) -> (I, N)."""
+    try:
+        index, count = (int(p) for p in text.split("/"))
+    except ValueError:
+        raise SetupError(f"--shard {text!r} is not I/N, e.g. 0/4 (I counts from 0)") from None
+    if count < 1 or not 0 <= index < count:
+        raise SetupError(f"--shard {text!r}: need 0 <= I < N (I counts from 0), e.g. 0/4 ... 3/4")
+    return index, count
+
+
+def resolve_shard(shard: tuple[int, int] | None, env=os.environ) -> tuple[int, int, int | None]:
+    """(index, count, local_rank). Under torchrun each rank takes its share of the shard it was given."""
+    index, count = shard or (0, 1)
+    world, rank = int(env.get("WORLD_SIZE", "1")), int(env.get("RANK", "0"))
+    local = int(env["LOCAL_RANK"]) if "LOCAL_RANK" in env else None
+    if world > 1:
+        index, count = index * world + rank, count * world
+    return index, count, local
+
+
+def shard_items(items: list[InputFile], index: int, count: int) -> list[InputFile]:
+    """Every count-th file of the sorted list from `index`: N shards cover it exactly once."""
+    return items[index::count]
+
+
+def resolve_size(spec: str, contract: Contract) -> tuple[int, int] | None:
+    """--size -> model input (H, W) before padding, or None for native resolution."""
+    if spec == "native":
+        return None
+    if spec == "auto":
+        if contract.resize_policy != "resize":
+            raise UisegError(f"the model's resize policy {contract.resize_policy!r} is unknown to this uiseg; "
+                             "pass --size native or --size WIDTHxHEIGHT")
+        return tuple(contract.image_size)
+    try:
+        return parse_size(spec, "--size")
+    except UisegError as exc:
+        raise SetupError(f"{exc}; or use auto or native") from None
+
+
+def check_static_shape(predictor, size: tuple[int, int] | None) -> None:
+    """An artifact exported with a fixed H x W only runs at that size (after padding)."""
+    from uiseg.model import padded_size
+
+    static = predictor.metadata.get("static_shape")
+    if not static:
+        return
+    padded = padded_size(*size, predictor.contract.pad_multiple) if size else None
+    if padded != tuple(static):
+        raise SetupError(f"{predictor.path} was exported for a fixed input of {static[1]}x{static[0]} "
+                         f"(width x height); use --size {static[1]}x{static[0]} or a dynamic-shape export")
+
+
+def default_sizes(options: SegmentOptions, cuda: bool, size: tuple[int, int] | None) -> tuple[int, int, int]:
+    """(batch_size, decode workers, writer threads) for this machine, unless given."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    pixels = (size or NATIVE_GUESS)[0] * (size or NATIVE_GUESS)[1]
+    budget = GPU_BATCH_PIXELS if cuda else CPU_BATCH_PIXELS
+    batch = options.batch_size or max(1, min(256, budget // pixels))
+    # On a GPU the CPUs only decode and encode; on a CPU the model needs them, so codecs get few.
+    writers = options.writers or (max(2, cores // 4) if cuda else 1)
+    workers = options.workers if options.workers is not None else (
+        max(1, cores - writers - 1) if cuda else max(1, cores // 4))
+    return batch, workers, writers
+
+
+def plan(items: list[InputFile], out_dir: Path, journal: Path, options: SegmentOptions):
+    """(to do, skipped count): finished images (every output present and an "ok" record) are skipped."""
+    if options.overwrite:
+        return items, 0
+    done = done_paths(out_dir, journal)
+    todo = [i for i in items if not (i.rel in done and is_done(out_dir, i, options.overlay, options.probs))]
+    return todo, len(items) - len(todo)
+
+
+def versions() -> dict:
+    import numpy
+    import PIL
+    import torch
+
+    found = {"uiseg": __version__, "python": platform.python_version(), "torch": torch.__version__,
+             "numpy": numpy.__version__, "pillow": PIL.__version__, "platform": platform.platform()}
+    if "onnxruntime" in sys.modules:
+        found["onnxruntime"] = sys.modules["onnxruntime"].__version__
+    return found
+
+
+def run_segment(options: SegmentOptions, log: Callable[[str], None] | None = None) -> dict:
+    """Segment every image; returns the run report (also written to OUT/run.json)."""
+    from uiseg.infer.backends import load_predictor
+
+    started, wall = datetime.now(timezone.utc), time.time()
+    index, count, local_rank = resolve_shard(options.shard)
+    out_dir = Path(options.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SetupError(f"OUT {out_dir} is a file; pass a folder (it is created if missing)")
+    predictor = load_predictor(options.model, options.backend, options.device, options.precision, local_rank)
+    size = resolve_size(options.size, predictor.contract)
+    check_static_shape(predictor, size)
+    items = shard_items(discover(options.inputs, out_dir), index, count)
+    suffix = f".shard-{index}-of-{count}" if count > 1 else ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    journal_path = out_dir / f".uiseg-journal{suffix}.jsonl"
+    todo, skipped = plan(items, out_dir, journal_path, options)
+    batch, workers, writers = default_sizes(options, predictor.device.type == "cuda", size)
+    resolved = {"size": list(size) if size else "native", "batch_size": batch, "workers": workers,
+                "writers": writers, "shard": [index, count],
+                "threshold": options.threshold if options.threshold is not None else predictor.contract.threshold}
+    try:
+        totals, failures = execute(todo, out_dir, journal_path, predictor, options, resolved, log)
+    finally:  # also after an unexpected error: what was written is in the journal, merge it
+        merge_results(out_dir, journal_path, shared=count > 1)
+        sweep_temp_files(out_dir, older_than=wall)
+    totals.update(inputs=len(items), skipped=skipped, seconds=round(time.time() - wall, 3))
+    report = {"command": "segment", "arguments": {**asdict(options), "resolved": resolved},
+              "model": predictor.describe(), "versions": versions(), "totals": totals, "failures": failures,
+              "started": started.isoformat(), "finished": datetime.now(timezone.utc).isoformat(),
+              "host": platform.node()}
+    write_run_json(out_dir, f"run{suffix}.json", report)
+    return report
+
+
+def execute(todo, out_dir: Path, journal_path: Path, predictor, options: SegmentOptions, resolved: dict,
+            log: Callable[[str], None] | None) -> tuple[dict, list]:
+    """Run the pipeline over `todo` with a progress bar; returns (totals, failures). Ctrl-C stops it cleanly."""
+    from tqdm import tqdm
+    from uiseg.infer.pipeline import Settings, run_batches
+    from uiseg.infer.writer import Stats, WriteOptions, Writer
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    stats, lock = Stats(), threading.Lock()
+    bar = tqdm(total=len(todo), unit="img", file=sys.stderr, dynamic_ncols=True, leave=False,
+               disable=not (options.progress and sys.stderr.isatty()))
+
+    def on_result(item, error):
+        with lock:
+            bar.update(1)
+            if error:
+                (log if bar.disable else bar.write)(f"failed: {error}")
+
+    batch, writers = resolved["batch_size"], resolved["writers"]
+    settings = Settings(None if resolved["size"] == "native" else tuple(resolved["size"]), batch,
+                        resolved["workers"], resolved["threshold"], options.probs)
+    writer = Writer(out_dir, todo, Journal(journal_path), WriteOptions(options.overlay, options.boxes,
+                    options.min_area), stats, writers, 2 * batch + 4 * writers, on_result)
+    interrupted, start = False, time.perf_counter()
+    try:
+        if todo:
+            run_batches([i.path for i in todo], predictor, settings, writer, stats)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        writer.close()  # finishes every image already computed: nothing computed is thrown away
+        bar.close()
+    seconds = time.perf_counter() - start
+    per = (lambda s, n: round(1000.0 * s / n, 3) if n else 0.0)
+    totals = {"todo": len(todo), "done": stats.done, "failed": stats.failed, "interrupted": interrupted,
+              "processing_s": round(seconds, 3), "images_per_s": round(stats.done / seconds, 2) if seconds else 0.0,
+              "ms_per_image": {"decode": per(stats.decode_s, stats.done + stats.failed),
+                               "inference": per(stats.infer_s, stats.done), "encode": per(stats.encode_s, stats.done)}}
+    return totals, stats.failures
