@@ -45,13 +45,17 @@ def read_checkpoint(path: str | Path) -> dict:
         raise UisegError(f"{path}: checkpoint not found; pass the .ckpt written by `uiseg train`")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "weights only load failed" not in str(exc).lower():
+            raise UisegError(f"{path}: not a checkpoint (not a torch file); pass the .ckpt written by "
+                             "`uiseg train`") from None
         raise UisegError(
             f"{path}: refused: loading it needs arbitrary unpickling, which could run code. "
             "Only checkpoints written by `uiseg train` (plain tensors and values) are accepted"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        reason = str(exc).split(". ")[0][:160]
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError) as exc:
+        # KeyError/IndexError come from torch's legacy-format reader fed a non-torch file.
+        reason = "not a torch file" if isinstance(exc, (KeyError, IndexError)) else str(exc).split(". ")[0][:160]
         raise UisegError(f"{path}: not a readable checkpoint, truncated or corrupt ({reason}); "
                          "re-copy it or retrain") from None
 
