@@ -132,7 +132,7 @@ def _pickle(path: Path) -> Path:
 def _raw_pickle(path: Path) -> Path:
     import pickle
 
-    path.write_bytes(pickle.dumps(_Payload(path.parent / MARKER_NAME)))
+    path.write_bytes(pickle.dumps(_Payload(path.parent / MARKER_NAME), protocol=2))
     return path
 
 
