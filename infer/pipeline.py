@@ -254,6 +254,10 @@ def run_batches(items_paths: list[str], predictor, settings: Settings, writer, s
     pin = predictor.device.type == "cuda"
     batcher = Batcher(settings.batch_size, pin)
     timer = StageTimer(cuda=pin)
+    # One input shape (resized runs): let cuDNN pick its fastest kernels once. Not at native resolution,
+    # where every new image size would be tuned again.
+    benchmark_before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = pin and settings.size is not None
 
     def step(group: Group) -> None:
         with timer.measure():
@@ -273,4 +277,5 @@ def run_batches(items_paths: list[str], predictor, settings: Settings, writer, s
             step(batch)
     finally:
         del loader  # shuts the decode workers down, also on Ctrl-C
+        torch.backends.cudnn.benchmark = benchmark_before
         stats.add(infer_s=timer.seconds())

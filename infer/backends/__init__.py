@@ -148,6 +148,10 @@ def load_predictor(model: str | Path, backend: str = "auto", device: str = "auto
     name = resolve_backend(path, backend)
     torch_device = resolve_device(device, local_rank)
     check_precision(precision, torch_device)
+    if torch_device.type == "cuda":
+        import torch
+
+        torch.cuda.set_device(torch_device)  # pinned buffers, streams and events then belong to this GPU
     module = importlib.import_module(BACKENDS[name])
     return module.load(path, torch_device, precision)
 

@@ -99,6 +99,10 @@ def _installed(dist: str) -> bool:
 
 def _session(ort, path: Path, providers: list, strict: bool):
     options = ort.SessionOptions()
+    if CUDA_EP not in str(providers):
+        # The CPU provider's threads share the cores with our decode workers and writer threads: spinning
+        # between ops steals the time they need (measured faster end to end on a shared 2-core box).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if strict:
         options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
     return ort.InferenceSession(str(path), options, providers=providers)
