@@ -58,12 +58,25 @@ def _check_out(root: Path, out: Path) -> None:
                          "run; choose an output folder outside the input")
 
 
+def _through_symlinked_folder(path: Path, base: Path) -> bool:
+    """True when a glob match is, or lies below, a symlinked folder under the glob's base."""
+    parts = path.relative_to(base).parts if base != Path(".") else path.parts
+    prefix = base
+    for i, part in enumerate(parts):
+        prefix = prefix / part
+        if prefix.is_symlink() and (i < len(parts) - 1 or prefix.is_dir()):
+            return True
+    return False
+
+
 def _candidates(spec: str, out: Path):
     """(file, base folder) pairs for one INPUT argument: a folder, a file or a glob."""
     if glob.has_magic(spec):
         base = _glob_base(spec)
         for match in sorted(glob.glob(spec, recursive=True)):
             p = Path(match)
+            if _through_symlinked_folder(p, base):
+                continue  # glob's ** follows symlinked folders (loops included); the folder walker does not
             if p.is_dir():
                 _check_out(p, out)
                 yield from ((f, base) for f in _walk(p))

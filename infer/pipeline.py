@@ -195,14 +195,18 @@ class Output:
 
 def infer(predictor, group: Group, settings: Settings) -> Output:
     """uint8 batch -> [0, 1] float on the device -> pad to the model's multiple -> logits -> crop -> mask."""
-    device = predictor.device
+    device, n = predictor.device, len(group.indices)
     x = group.images.to(device, non_blocking=True)
+    if n < settings.batch_size:
+        # Every forward pass runs at the same batch size: convolutions sum in a batch-size-dependent order
+        # (CPU logits ~3e-8 apart), so a leftover image must not get different bits than in a full batch.
+        x = torch.cat([x, x.new_zeros((settings.batch_size - n, *x.shape[1:]))])
     h, w = x.shape[-2:]
     ph, pw = padded_size(h, w, predictor.contract.pad_multiple)
     x = x.float().div_(255.0)
     if (ph, pw) != (h, w):
         x = F.pad(x, (0, pw - w, 0, ph - h))  # zeros right/bottom; cropped off again below
-    probs = torch.sigmoid(predictor.predict(x)[:, 0, :h, :w])
+    probs = torch.sigmoid(predictor.predict(x)[:n, 0, :h, :w])
     mask = probs > settings.threshold
     probs = probs if settings.probs else None
     if device.type != "cuda":

@@ -116,7 +116,8 @@ def default_sizes(options: SegmentOptions, cuda: bool, size: tuple[int, int] | N
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     pixels = (size or NATIVE_GUESS)[0] * (size or NATIVE_GUESS)[1]
     budget = GPU_BATCH_PIXELS if cuda else CPU_BATCH_PIXELS
-    batch = options.batch_size or max(1, min(256, budget // pixels))
+    # Every pass runs at this size (leftovers are padded), so small images on a CPU stay at <= 16.
+    batch = options.batch_size or max(1, min(256 if cuda else 16, budget // pixels))
     # On a GPU the CPUs only decode and encode; on a CPU the model needs them, so codecs get few.
     writers = options.writers or (max(2, cores // 4) if cuda else 1)
     workers = options.workers if options.workers is not None else (
