@@ -199,14 +199,43 @@ def test_import_stays_light():
                           check=True).stdout.strip() == "False"
 
 
+def needs_ort_cuda(backend: str) -> None:
+    if backend == "onnx":
+        import onnxruntime
+
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            pytest.skip("onnxruntime here has no CUDA provider (install uiseg[gpu])")
+
+
+def agreement(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return sum(int((a[k] == b[k]).sum()) for k in a) / sum(m.size for m in a.values())
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("backend", ["torch", "torchscript", "onnx"])
 def test_cuda_matches_cpu(models, shots, tmp_path, backend):
+    needs_ort_cuda(backend)
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
     segment(shots, cpu, "-m", models[backend], "--device", "cpu", "--workers", 0)
-    segment(shots, gpu, "-m", models[backend], "--device", "cuda", "--batch-size", 4, "--workers", 2)
-    a, b = read_masks(cpu), read_masks(gpu)
-    same = sum(int((a[k] == b[k]).sum()) for k in a)
-    assert same / sum(m.size for m in a.values()) >= 0.999
+    segment(shots, gpu, "-m", models[backend], "--device", "cuda", "--batch-size", 4, "--workers", 2, "--probs")
+    assert agreement(read_masks(cpu), read_masks(gpu)) >= 0.999
     run = json.loads((gpu / "run.json").read_text())
-    assert "cuda" in run["model"]["provider"].lower() or "CUDA" in run["model"]["provider"]
+    assert "cuda" in run["model"]["device"] and "CPUExecutionProvider" not in run["model"]["provider"]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("backend", ["torch", "torchscript", "onnx"])
+def test_cuda_fp16_matches_fp32(models, shots, tmp_path, backend):
+    needs_ort_cuda(backend)
+    from uiseg.export import export_checkpoint
+
+    model = models[backend]
+    if backend == "onnx":
+        export_checkpoint(models["torch"], tmp_path / "fp16", torchscript=False, fp16=True, verify=False)
+        model = tmp_path / "fp16" / "model.onnx"
+    full, half = tmp_path / "fp32", tmp_path / "fp16-out"
+    segment(shots, full, "-m", model, "--device", "cuda", "--workers", 1)
+    segment(shots, half, "-m", model, "--device", "cuda", "--precision", "fp16", "--workers", 1)
+    assert agreement(read_masks(full), read_masks(half)) >= 0.99
+    assert json.loads((half / "run.json").read_text())["model"]["precision"] == "fp16"
