@@ -140,13 +140,14 @@ def load_for_model(path: str, size: tuple[int, int] | None):
 
 def nearest_resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest-neighbour resize of any H x W array to size=(H, W), with the 'nearest-exact' sampling rule
-    (source = floor((dst + 0.5) * in / out)) that uiseg.resize.resize_mask uses, for non-uint8 data."""
+    (source = floor((dst + 0.5) * in / out)) of uiseg.resize.resize_mask, bit for bit (tested). Numpy, not
+    torch: writer threads must not start OpenMP teams that compete with the model for the cores."""
     (h, w), (oh, ow) = array.shape[:2], size
     if (h, w) == (oh, ow):
         return array
     rows = np.minimum(((np.arange(oh) + 0.5) * (h / oh)).astype(np.int64), h - 1)
     cols = np.minimum(((np.arange(ow) + 0.5) * (w / ow)).astype(np.int64), w - 1)
-    return array[rows[:, None], cols[None, :]]
+    return np.take(np.take(array, rows, axis=0), cols, axis=1)  # rows first: whole-row copies
 
 
 def overlay(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

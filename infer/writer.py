@@ -16,7 +16,6 @@ from uiseg.infer.io import InputFile, nearest_resize, write_outputs
 from uiseg.infer.report import Journal, components, failed_record, ok_record
 
 from uiseg.errors import UisegError
-from uiseg.resize import resize_mask
 
 
 @dataclass
@@ -94,7 +93,7 @@ class Writer:
         start = time.perf_counter()
         output.wait()
         size = output.group.sizes[row]
-        mask = resize_mask(output.mask[row].numpy(), size)  # nearest, back to the image's own size
+        mask = nearest_resize(output.mask[row].numpy(), size)  # back to the image's own size
         probs = None if output.probs is None else nearest_resize(output.probs[row].numpy(), size)
         try:
             write_outputs(self.out_dir, item, mask, probs, self.options.overlay)

@@ -60,6 +60,8 @@ class PredictorInfo:
     precision: str
     sha256: str
     metadata: dict = field(default_factory=dict)
+    torch_computes: bool = True  # False: the model runs on another runtime's threads (the loop then keeps
+    # torch to one thread on a CPU, so torch's OpenMP team does not compete with them)
 
     def describe(self) -> dict:
         """JSON-ready facts for run.json: what was asked for is in the arguments, this is what ran."""

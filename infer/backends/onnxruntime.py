@@ -34,6 +34,7 @@ class OrtPredictor(PredictorInfo):
     out_type: Any = np.float32
     num_classes: int = 1
     stream: Any = None  # the torch.cuda.Stream the CUDA provider computes on (user_compute_stream)
+    torch_computes: bool = False
 
     def predict(self, batch: torch.Tensor) -> torch.Tensor:
         if self.device.type == "cuda":
