@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from uiseg.bench_results import describe_machine, header, write_results
+from uiseg.bench_results import host as host_name
+from uiseg.bench_results import stem as results_stem
 
 CLI = "import sys; from uiseg.cli import main; sys.exit(main())"
 SUFFIX = {"torch": "tiny.ckpt", "torchscript": "model.ts", "onnx": "model.onnx"}
@@ -203,15 +206,15 @@ def markdown(runs: list[dict], host: str) -> str:
 
 
 def save(run: dict, results: Path) -> Path:
-    host = socket.gethostname().split(".")[0]
-    stem = results / f"{host}-{date.today()}-segment"
-    results.mkdir(parents=True, exist_ok=True)
-    old = json.loads(stem.with_suffix(".json").read_text())["runs"] if stem.with_suffix(".json").is_file() else []
+    """Add `run` to today's <host>-<date>-segment.json/.md (a rerun of the same settings replaces its row), in the
+    format every benchmark shares (uiseg.bench_results: host, machine, versions)."""
+    path = results_stem(results, "segment").with_suffix(".json")
+    old = json.loads(path.read_text())["runs"] if path.is_file() else []
     key = ("size", "model_size", "backend", "device", "precision", "count")
     runs = [r for r in old if tuple(r.get(k) for k in key) != tuple(run[k] for k in key)] + [run]
-    stem.with_suffix(".json").write_text(json.dumps({"host": host, "runs": runs}, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(runs, host))
-    return stem
+    report = {**header("segment"), "runs": runs}
+    title, rest = markdown(runs, report["host"]).split("\n", 1)
+    return write_results(report, f"{title}\n\n{describe_machine(report)}\n{rest}", results, "segment")
 
 
 def parse_args(argv=None):
@@ -261,7 +264,7 @@ def main(argv=None) -> int:
            "d": d, "ratio_a_min_bc": a["img_s"] / min(b["img_s"], c["img_s"]), "ratio_a_d": a["img_s"] / d["img_s"],
            "ratio_wall_a_d": a["wall_img_s"] / d["wall_img_s"], "cpus": os.cpu_count()}
     stem = save(run, args.results)
-    print(markdown([run], socket.gethostname().split(".")[0]))
+    print(markdown([run], host_name()))
     print(f"-> {stem}.json / .md")
     return 0
 

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 
+from uiseg.bench_results import describe_machine, header, md_table
+from uiseg.bench_results import write_results as write_pair
 from uiseg.config import Contract, ModelConfig
 from uiseg.system import UisegSystem
 from uiseg.train import default_workers, make_config
@@ -100,20 +99,16 @@ def synthesize(count: int, root: Path) -> Path:
 
 
 def write_results(report: dict, out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{socket.gethostname()}-{date.today().isoformat()}-train"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [f"# Training throughput, {report['device_name']} ({report['date']})", "",
+    """<out>/<host>-<date>-train.json/.md, in the format every benchmark shares (uiseg.bench_results)."""
+    rows = [[r["name"], r["batch_size"], r["workers"], r["precision"], r["optimizer"],
+             f"{r['images_per_second']:.1f}", f"{r['median_images_per_second']:.1f}"] for r in report["results"]]
+    lines = [f"# Training throughput, {report['device_name']} ({report['date']})", "", describe_machine(report), "",
              (f"Default UNet at {SIZE[1]}x{SIZE[0]}, {report['images']} synthesised images, "
               f"{report['warmup']} warm-up + {report['steps']} timed steps, data loading included."), "",
-             "| config | batch | workers | precision | optimizer | img/s | median img/s |",
-             "|---|---:|---:|---|---|---:|---:|"]
-    for r in report["results"]:
-        lines.append(f"| {r['name']} | {r['batch_size']} | {r['workers']} | {r['precision']} | {r['optimizer']} "
-                     f"| {r['images_per_second']:.1f} | {r['median_images_per_second']:.1f} |")
-    lines += ["", f"**uiseg / tutorial: {report['ratio']:.2f}x**", ""]
-    stem.with_suffix(".md").write_text("\n".join(lines))
-    return stem
+             md_table(["config", "batch", "workers", "precision", "optimizer", "img/s", "median img/s"], rows,
+                      right={1, 2, 5, 6}),
+             "", f"**uiseg / tutorial: {report['ratio']:.2f}x**"]
+    return write_pair(report, "\n".join(lines), out, "train")
 
 
 def main(argv=None) -> int:
@@ -134,9 +129,8 @@ def main(argv=None) -> int:
     ratio = results[1]["images_per_second"] / results[0]["images_per_second"]
     name = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {os.cpu_count()} cores"
     print(f"uiseg / tutorial: {ratio:.2f}x  ({name}; goal on a GPU: >= 3x)")
-    report = {"date": date.today().isoformat(), "host": socket.gethostname(), "device": device,
-              "device_name": name, "torch": torch.__version__, "python": sys.version.split()[0],
-              "images": len(pairs), "steps": args.steps, "warmup": args.warmup, "results": results, "ratio": ratio}
+    report = {**header("train"), "device": device, "device_name": name, "torch": torch.__version__,
+              "python": sys.version.split()[0], "images": len(pairs), "steps": args.steps, "warmup": args.warmup, "results": results, "ratio": ratio}
     print(f"wrote {write_results(report, args.out)}.json/.md")
     return 0
 
