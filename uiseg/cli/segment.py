@@ -14,7 +14,8 @@ from uiseg.errors import UisegError
 SIZE_HELP = (
     "Model input size. auto (default): the size the model was trained at, from its metadata (cheap: about "
     "0.04 s per image at 256x224 on a 2-core CPU). native: full resolution, padded to the model's multiple and "
-    "cropped back (finer masks, but about 2.3 s for a 1280x720 image on a 2-core CPU: 50x the pixels). "
+    "cropped back (finer masks, but about 2.3 s for a 1280x720 image on a 2-core CPU: 16x the pixels, ~50x "
+    "the time). "
     "WIDTHxHEIGHT, e.g. 512x448: resize to that size (cost grows with the pixel count). Masks are always "
     "written at each image's own size."
 )
@@ -83,7 +84,8 @@ def command(paths, model, backend, device, precision, batch_size, workers, write
     OUT mirrors the input tree:
       OUT/<name>.png           mask, 0 = background, 255 = UI, at the image's size
       OUT/overlays/<name>.png  with --overlay;   OUT/probs/<name>.png with --probs
-      OUT/results.jsonl        one line per image: path, size, ui_fraction, boxes, status
+      OUT/results.jsonl        one line per image, sorted: path, size, ui_fraction, boxes, status
+                               (no timings, so a resumed run ends with the same bytes as a clean one)
       OUT/run.json             arguments, model sha256 and metadata, versions, backend, timings, failures
     Finished images are skipped, so rerunning a stopped run resumes it. Exit code: 0 all done, 1 if any
     image failed, 2 for usage errors, 130 when interrupted.
