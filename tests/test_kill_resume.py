@@ -158,20 +158,13 @@ def test_sigkill_at_random_moments_then_rerun_is_byte_identical(setup, clean_tre
     totals = json.loads(result.stdout)["totals"]
     assert totals["skipped"] + totals["done"] == COUNT and totals["failed"] == 0
     assert_clean(out)
-    assert_same_tree(tree(out), clean_tree, probs_steps=PROBS_STEPS)
+    assert_same_tree(tree(out), clean_tree)
 
 
-# BUG (infer/pipeline.py, see test_resumed_images_get_the_same_probabilities_as_in_a_clean_run): a resumed run
-# may compute a leftover image in a smaller batch than the clean run did, which can move a 16-bit probability by
-# one step. Until that is fixed, probs/ files may differ by one step; everything else must be byte-identical.
-PROBS_STEPS = 1
-
-
-def assert_same_tree(got: dict[str, bytes], want: dict[str, bytes], probs_steps: int = 0) -> None:
+def assert_same_tree(got: dict[str, bytes], want: dict[str, bytes]) -> None:
+    """Byte-identical trees (16-bit probabilities included: every forward pass runs at the same batch size)."""
     assert sorted(got) == sorted(want)
-    differ = {name: pixel_difference(got[name], want[name]) for name in want if got[name] != want[name]}
-    allowed = {name: d for name, d in differ.items() if name.startswith("probs/") and d <= probs_steps}
-    wrong = {name: d for name, d in differ.items() if name not in allowed}
+    wrong = {name: pixel_difference(got[name], want[name]) for name in want if got[name] != want[name]}
     assert not wrong, f"{len(wrong)} files differ from the clean run (name: largest pixel difference): {wrong}"
 
 
@@ -204,9 +197,6 @@ def test_ctrl_c_to_the_process_group_exits_cleanly_and_rerun_completes(setup, cl
     assert tree(out) == clean_tree
 
 
-@pytest.mark.xfail(strict=True, reason="BUG infer/pipeline.py infer(): a short batch (a resumed run's leftover) is "
-                   "computed at a different batch size than in a clean run; fix: pad it to --batch-size with zeros "
-                   "and drop the extra outputs. When this passes, remove this mark and set PROBS_STEPS = 0")
 def test_resumed_images_get_the_same_probabilities_as_in_a_clean_run(tmp_path):
     """The cause behind a resumed tree that differs from a clean one in a 16-bit probability: a resumed run
     recomputes a leftover image in a batch of 1 where the clean run had it in a batch of 2. CPU convolutions at
