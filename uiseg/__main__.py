@@ -1,0 +1,5 @@
+"""`python -m uiseg` is the `uiseg` command."""
+
+from uiseg.cli import main
+
+main(prog_name="uiseg")
