@@ -1,6 +1,6 @@
 """Every backend x precision x image size x batch size: speed and agreement with eager PyTorch fp32.
 
-A thin script over `uiseg benchmark` (uiseg/benchmark.py does the work); the only difference is that results go
+A thin script over `uiseg benchmark` (uiseg/bench/__init__.py does the work); the only difference is that results go
 to benchmarks/results/ beside this file by default. Examples:
 
     python benchmarks/bench_backends.py --random-model --device cpu            # 256x224 and 1280x720, batch 1, 4

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from uiseg.bench_results import describe_machine, header, write_results
-from uiseg.bench_results import host as host_name
-from uiseg.bench_results import stem as results_stem
+from uiseg.bench.results import describe_machine, header, write_results
+from uiseg.bench.results import host as host_name
+from uiseg.bench.results import stem as results_stem
 
 CLI = "import sys; from uiseg.cli import main; sys.exit(main())"
 SUFFIX = {"torch": "tiny.ckpt", "torchscript": "model.ts", "onnx": "model.onnx"}
@@ -207,7 +207,7 @@ def markdown(runs: list[dict], host: str) -> str:
 
 def save(run: dict, results: Path) -> Path:
     """Add `run` to today's <host>-<date>-segment.json/.md (a rerun of the same settings replaces its row), in the
-    format every benchmark shares (uiseg.bench_results: host, machine, versions)."""
+    format every benchmark shares (uiseg.bench.results: host, machine, versions)."""
     path = results_stem(results, "segment").with_suffix(".json")
     old = json.loads(path.read_text())["runs"] if path.is_file() else []
     key = ("size", "model_size", "backend", "device", "precision", "count")

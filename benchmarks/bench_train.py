@@ -26,8 +26,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from uiseg.bench_results import describe_machine, header, md_table
-from uiseg.bench_results import write_results as write_pair
+from uiseg.bench.results import describe_machine, header, md_table
+from uiseg.bench.results import write_results as write_pair
 from uiseg.config import Contract, ModelConfig
 from uiseg.system import UisegSystem
 from uiseg.train import default_workers, make_config
@@ -99,7 +99,7 @@ def synthesize(count: int, root: Path) -> Path:
 
 
 def write_results(report: dict, out: Path) -> Path:
-    """<out>/<host>-<date>-train.json/.md, in the format every benchmark shares (uiseg.bench_results)."""
+    """<out>/<host>-<date>-train.json/.md, in the format every benchmark shares (uiseg.bench.results)."""
     rows = [[r["name"], r["batch_size"], r["workers"], r["precision"], r["optimizer"],
              f"{r['images_per_second']:.1f}", f"{r['median_images_per_second']:.1f}"] for r in report["results"]]
     lines = [f"# Training throughput, {report['device_name']} ({report['date']})", "", describe_machine(report), "",

@@ -17,9 +17,9 @@ import torch
 from click.testing import CliRunner
 from segdata import one_thread  # noqa: F401 - autouse fixture: one compute thread on a shared box
 
-from uiseg.bench_models import Models
-from uiseg.bench_report import COLUMNS, gate
-from uiseg.benchmark import BenchOptions, judge_row, plan
+from uiseg.bench import BenchOptions, judge_row, plan
+from uiseg.bench.models import Models
+from uiseg.bench.report import COLUMNS, gate
 from uiseg.checkpoint import make_checkpoint
 from uiseg.cli import main
 from uiseg.config import Contract

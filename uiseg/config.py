@@ -48,7 +48,7 @@ class Contract:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Contract":
+    def from_dict(cls, data: dict[str, Any]) -> Contract:
         return from_dict(cls, data)
 
 
@@ -74,4 +74,4 @@ def parse_size(text: str, what: str = "size") -> tuple[int, int]:
     return h, w
 
 
-__all__ = ["Contract", "ModelConfig", "DEFAULT_MEAN", "DEFAULT_STD", "from_dict", "parse_size"]
+__all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "Contract", "ModelConfig", "from_dict", "parse_size"]

@@ -34,7 +34,6 @@ def _torch_facts() -> dict:
 
 def _tiny_onnx() -> bytes:
     """A one-node Identity model, used to prove a provider really creates a session."""
-    import onnx
     from onnx import TensorProto, helper
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])

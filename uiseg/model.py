@@ -57,7 +57,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(widths[0], num_classes, 1)
 
     @classmethod
-    def from_config(cls, cfg: ModelConfig) -> "UNet":
+    def from_config(cls, cfg: ModelConfig) -> UNet:
         return cls(cfg.in_channels, cfg.num_classes, cfg.base, cfg.depth, cfg.max_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

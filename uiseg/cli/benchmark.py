@@ -1,4 +1,4 @@
-"""`uiseg benchmark`: parse options, call uiseg.benchmark.run_benchmark, print and write the table."""
+"""`uiseg benchmark`: parse options, call uiseg.bench.run_benchmark, print and write the table."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def command(model, random_model, device, sizes, batch_sizes, backends, precision
     ms/img, img/s, ratio to eager, peak memory. The Markdown table goes to stdout; JSON, Markdown and a PNG
     plot go to --out. With --min-iou/--max-delta it is a gate: exit 1 when a row that ran falls short.
     """
-    from uiseg import bench_report
-    from uiseg.benchmark import BenchOptions, run_benchmark
+    from uiseg.bench import BenchOptions, run_benchmark
+    from uiseg.bench import report as bench_report
     from uiseg.infer import SetupError
 
     if model is None and not random_model:

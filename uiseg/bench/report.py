@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uiseg.bench_results import describe_machine, md_table, write_results
+from uiseg.bench.results import describe_machine, md_table, write_results
 
 ICONS = {"ok": "✅", "differs": "❎", "failed": "❌"}
 COLUMNS = ["backend", "precision", "size", "batch", "status", "MB", "provider", "max|Δ|", "IoU", "ms/batch",

@@ -1,14 +1,14 @@
 """`uiseg benchmark`: every backend x precision x image size x batch size, timed and compared with eager fp32.
 
-    from uiseg.benchmark import BenchOptions, run_benchmark
+    from uiseg.bench import BenchOptions, run_benchmark
     report = run_benchmark("runs/demo/best.ckpt", options=BenchOptions(device="cpu", batch_sizes=(1, 4)))
 
 A checkpoint is exported to a temporary folder first (uiseg.export, verification off: agreement is measured
 here, row by row); an exported folder or file is used as it is. Each row loads the model through the same
 backend modules `uiseg segment` uses (uiseg.infer.backends), so the table measures what users run. The reference
 is eager PyTorch fp32 (TF32 off on CUDA) on the same device and the same inputs; it is always the first row.
-Inputs are resolved in uiseg.bench_models, measuring lives in uiseg.bench_measure, tables/plot/gate in
-uiseg.bench_report.
+Inputs are resolved in uiseg.bench.models, measuring lives in uiseg.bench.measure, tables/plot/gate in
+uiseg.bench.report.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from uiseg.bench_models import Models, resolve_models, short_reason
+from uiseg.bench.models import Models, resolve_models, short_reason
 from uiseg.errors import UisegError
 
 CPU_BATCHES = (1, 4)
@@ -85,7 +85,7 @@ def run_benchmark(model=None, *, random_model: bool = False, options: BenchOptio
     (SetupError for an unusable --device) for input that cannot be benchmarked at all."""
     import torch
 
-    from uiseg.bench_results import header
+    from uiseg.bench.results import header
     from uiseg.infer.backends import resolve_device
 
     opts = options or BenchOptions()
@@ -212,7 +212,7 @@ def _prepare(pred, pool: list) -> list:
 def _run_case(case, models, device, keys, inputs, refs, opts, *, reference: bool, log) -> list[dict]:
     import torch
 
-    from uiseg.bench_measure import outside_torch_mb
+    from uiseg.bench.measure import outside_torch_mb
 
     cuda = device.type == "cuda"
     base = {"backend": case.label, "engine": case.backend, "precision": case.precision, "reference": reference}
@@ -252,7 +252,7 @@ def _row(base: dict, key: tuple, **fields) -> dict:
 
 
 def _measure(pred, base, key, inputs, refs, opts, reference: bool, outside: float) -> dict:
-    from uiseg.bench_measure import GpuPeak, PeakRSS, agreement, latency_stats, time_loop
+    from uiseg.bench.measure import GpuPeak, PeakRSS, agreement, latency_stats, time_loop
 
     pool = _prepare(pred, inputs.get(*key))
     cuda = pred.device.type == "cuda"
