@@ -130,7 +130,8 @@ def main(argv=None) -> int:
     name = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {os.cpu_count()} cores"
     print(f"uiseg / tutorial: {ratio:.2f}x  ({name}; goal on a GPU: >= 3x)")
     report = {**header("train"), "device": device, "device_name": name, "torch": torch.__version__,
-              "python": sys.version.split()[0], "images": len(pairs), "steps": args.steps, "warmup": args.warmup, "results": results, "ratio": ratio}
+              "python": sys.version.split()[0], "images": len(pairs),
+              "steps": args.steps, "warmup": args.warmup, "results": results, "ratio": ratio}
     print(f"wrote {write_results(report, args.out)}.json/.md")
     return 0
 

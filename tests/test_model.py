@@ -88,10 +88,20 @@ def test_loss_options():
 
 @pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
 def test_lr_schedules_start_peak_and_end_where_documented(schedule):
-    factors = [lr_factor(schedule, s, 100) for s in range(101)]
+    factors = [lr_factor(schedule, s / 100) for s in range(101)]
     assert factors[-1] < 0.02 and max(factors) == pytest.approx(1.0)
     if schedule == "onecycle":
         assert factors[0] == pytest.approx(0.04) and factors.index(max(factors)) == 15
     else:
         assert factors[0] == pytest.approx(1.0)
-    assert lr_factor(schedule, 500, 100) == factors[-1]  # past the end it holds, never errors
+    assert lr_factor(schedule, 5.0) == factors[-1]  # past the end it holds, never errors
+
+
+def test_time_budget_drives_the_schedule_when_it_is_further_than_steps():
+    import time
+
+    system = UisegSystem(ModelConfig(base=4, depth=2), Contract(), {"time_budget": 10.0})
+    assert system._progress(50, 100) == 0.5  # not started: steps only
+    system._train_start = time.monotonic() - 8.0
+    assert 0.8 <= system._progress(10, 100) < 0.9
+    assert system._progress(95, 100) == 0.95

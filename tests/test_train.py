@@ -11,8 +11,9 @@ from easydata import write_easy_dataset
 
 from uiseg.checkpoint import load_checkpoint
 from uiseg.cli import main
+from uiseg.config import ModelConfig
 from uiseg.errors import UisegError
-from uiseg.train import TrainConfig, make_config
+from uiseg.train import TrainConfig, make_config, make_model_config
 
 TINY = ["--base", "4", "--depth", "2", "--image-size", "64x64", "--batch-size", "8", "--workers", "0",
         "--learning-rate", "0.01", "--max-epochs", "100", "--seed", "0"]
@@ -127,14 +128,15 @@ def test_bad_data_stops_before_training(tmp_path):
 
 def test_recipes_and_explicit_values():
     cpu = make_config("cpu")
-    assert cpu.image_size == (112, 128) and cpu.batch_size == 8
+    assert cpu.image_size == (112, 128) and cpu.batch_size == 8 and cpu.time_budget
+    assert make_model_config("cpu").base == 8 and make_model_config("gpu") == ModelConfig()
+    assert make_model_config("cpu", base=12, depth=None).base == 12
     assert make_config("gpu") == TrainConfig()
     assert make_config("cpu", batch_size=3, image_size=None).batch_size == 3  # explicit wins, None means unset
     with pytest.raises(UisegError, match="unknown recipe"):
         make_config("tpu")
 
 
-@pytest.mark.slow
 def test_no_data_synthesises_train_and_unseen_style_val(tmp_path):
     out = tmp_path / "run"
     result = invoke(["train", "--out", str(out), "--synth-count", "16", "--max-steps", "4", "--profiler", "simple",

@@ -9,6 +9,7 @@ buffers, so the checkpoint holds nothing but the UNet's weights and the contract
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "schedule": "onecycle",
     "loss": "bce+dice",
     "pos_weight": None,
+    "time_budget": None,  # seconds: the LR schedule follows elapsed time when that is further than steps
 }
 
 
@@ -46,15 +48,15 @@ def plain(value: Any) -> dict[str, Any]:
     raise UisegError(f"expected a dataclass or a mapping, got {type(value).__name__}")
 
 
-def lr_factor(schedule: str, step: int, total: int) -> float:
-    """Learning-rate multiplier at optimizer step `step` of `total`.
+def lr_factor(schedule: str, progress: float) -> float:
+    """Learning-rate multiplier at `progress` (0 = start of training, 1 = end; clamped).
 
     A LambdaLR over this function (rather than OneCycleLR/CosineAnnealingLR) stores only the step count in
     checkpoints, so `--resume` with a larger --max-steps/--max-epochs stretches the schedule instead of
     failing; the total always comes from the current Trainer.
     "cosine": lr -> lr/100. "onecycle": 15 % warm-up from lr/25 to lr, then cosine down to lr/2500.
     """
-    t = min(max(step / total, 0.0), 1.0)
+    t = min(max(progress, 0.0), 1.0)
     if schedule == "cosine":
         return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * t))
     warm = 0.15
@@ -82,6 +84,7 @@ class UisegSystem(pl.LightningModule):
         self.save_hyperparameters({"model": asdict(model_cfg), "contract": contract_cfg.to_dict(), "train": recipe})
         self.model_config, self.contract, self.recipe = model_cfg, contract_cfg, recipe
         self.model = UNet.from_config(model_cfg)
+        self._train_start: float | None = None  # set when training starts; the time budget counts from it
         # Normalisation matches DeployModel exactly; non-persistent, so state_dict stays "model.*" only.
         self.register_buffer("mean", torch.tensor(contract_cfg.mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(contract_cfg.std).view(1, -1, 1, 1), persistent=False)
@@ -122,6 +125,9 @@ class UisegSystem(pl.LightningModule):
         return loss
 
     # -- Lightning hooks --------------------------------------------------------------------------------
+    def on_train_start(self) -> None:
+        self._train_start = time.monotonic()
+
     def on_fit_start(self) -> None:
         if self.device.type == "cuda":
             # NHWC lets cuDNN use tensor-core kernels under bf16; forward() converts inputs to match.
@@ -150,15 +156,27 @@ class UisegSystem(pl.LightningModule):
         if schedule == "none":
             return opt
         total = self._total_steps()
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(schedule, step, total))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: lr_factor(schedule, self._progress(step, total)))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _progress(self, step: int, total: int) -> float:
+        """Fraction of the run done: by steps, or by wall time when the recipe has a time budget
+        (whichever is further), so a budgeted run anneals fully however fast the machine is."""
+        progress = step / total
+        budget = self.recipe.get("time_budget")
+        if budget and self._train_start is not None:
+            progress = max(progress, (time.monotonic() - self._train_start) / float(budget))
+        return progress
 
     def _total_steps(self) -> int:
         """Optimizer steps the schedule spans (Lightning's estimate honours max_steps/max_epochs/accumulation)."""
         total = self.trainer.estimated_stepping_batches
         if not math.isfinite(total) or total <= 0:
-            raise UisegError("the cosine/one-cycle schedule needs a finite run: pass --max-epochs or --max-steps, "
-                             "or use --schedule none")
+            if self.recipe.get("time_budget"):
+                return 1 << 40  # time-bounded run: progress comes from the clock
+            raise UisegError("the cosine/one-cycle schedule needs a finite run: pass --max-epochs, --max-steps "
+                             "or --time-budget, or use --schedule none")
         return max(1, int(total))
 
 

@@ -132,6 +132,8 @@ def build_trainer(cfg, out: Path, val_dataset, steps_per_epoch: int,
         "log_every_n_steps": max(1, min(50, steps_per_epoch)),
         "benchmark": cuda,  # cuDNN autotuning: fixed training size, so it pays off; set here, never at import
     }
+    if cfg.time_budget:
+        kwargs["max_time"] = {"seconds": float(cfg.time_budget)}  # Lightning's Timer: validates, then stops
     kwargs.update(cfg.trainer)
     if cuda:
         torch.set_float32_matmul_precision("high")

@@ -56,26 +56,29 @@ def _devices(value):
 @click.argument("data", required=False, type=DIR)
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Run folder (created).")
 @click.option("--recipe", type=click.Choice(["auto", "cpu", "gpu"]), default="auto",
-              help="Defaults for every flag left unset: 'gpu' (256x224, 4000 synthetic images, 30 epochs) or "
-                   "'cpu' (128x112, 480 images, 6 epochs: ~3 minutes on 2 cores). auto: gpu when CUDA is used.")
+              help="Defaults for every flag left unset: 'gpu' (256x224, 8000 synthetic images, 30 epochs) or "
+                   "'cpu' (UNet base 8, 128x112, 1500 images, 180 s of training). auto: gpu when CUDA is used.")
 @click.option("--val-data", type=DIR, help="Explicit validation set (no split of DATA).")
-@click.option("--image-size", callback=_size, help="Training size WxH (multiple of 2^depth) [recipe: 256x224].")
-@click.option("--batch-size", type=click.IntRange(1), help="[recipe: gpu 32, cpu 8]")
+@click.option("--image-size", callback=_size, help="Training size WxH, a multiple of 2^depth [gpu 256x224, cpu 128x112].")
+@click.option("--batch-size", type=click.IntRange(1), help="[gpu 32, cpu 8]")
 @click.option("--learning-rate", "--lr", type=click.FloatRange(0, min_open=True), help="Peak LR [3e-3].")
-@click.option("--max-epochs", type=click.IntRange(1), help="[recipe: gpu 30, cpu 6]")
+@click.option("--max-epochs", type=click.IntRange(1), help="[gpu 30, cpu 100, time-bounded]")
 @click.option("--max-steps", type=int, help="Stop after this many optimizer steps (-1: no limit).")
+@click.option("--time-budget", type=click.FloatRange(0, min_open=True),
+              help="Seconds of training: stop then, with the LR schedule following the clock [cpu 180].")
 @click.option("--overfit-num", type=click.IntRange(1), help="Train and validate on the same N images.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="[0.1]")
 @click.option("--seed", type=int, help="Seeds the split, augmentation and weights (seed_everything) [0].")
 @click.option("--workers", type=click.IntRange(0), help="DataLoader workers [min(8, cores - 1)].")
-@click.option("--base", type=click.IntRange(1), default=16, help="UNet width (channels of the first level).")
-@click.option("--depth", type=click.IntRange(1), default=4, help="UNet levels; sizes must be multiples of 2^depth.")
+@click.option("--base", type=click.IntRange(1), help="UNet width, channels of the first level [gpu 16, cpu 8].")
+@click.option("--depth", type=click.IntRange(1), help="UNet levels; sizes must be multiples of 2^depth [4].")
 @click.option("--loss", type=click.Choice(["bce", "bce+dice"]), help="[bce+dice]")
 @click.option("--pos-weight", type=click.FloatRange(0, min_open=True), help="BCE weight of UI pixels.")
 @click.option("--optimizer", type=click.Choice(["adam", "adamw"]), help="[adamw]")
 @click.option("--schedule", type=click.Choice(["cosine", "onecycle", "none"]), help="[onecycle]")
-@click.option("--augment", type=click.FloatRange(0), help="Augmentation strength, 0 = resize only [1.0].")
-@click.option("--synth-count", type=click.IntRange(1), help="Images to synthesise with no DATA [gpu 4000, cpu 480].")
+@click.option("--augment", type=click.FloatRange(0),
+              help="Photometric augmentation strength, 0 = scale/crop only [gpu 0.5, cpu 0].")
+@click.option("--synth-count", type=click.IntRange(1), help="Images to synthesise with no DATA [gpu 8000, cpu 1500].")
 @click.option("--accelerator", help="cpu, gpu, cuda, mps, auto [auto]")
 @click.option("--devices", help="Number, list or 'auto' [auto]")
 @click.option("--num-nodes", type=click.IntRange(1), help="[1]")
@@ -94,24 +97,26 @@ def command(data, out, recipe, val_data, base, depth, resume, trainer_kwargs, de
     Writes RUN/checkpoints/{best,last}.ckpt, RUN/logs/metrics.csv, RUN/val_images/, RUN/val_timeline.gif,
     RUN/final_prediction.png and RUN/summary.json.
     """
-    from uiseg.config import ModelConfig
-    from uiseg.train import make_config, run_training
+    from uiseg.train import make_config, make_model_config, resolve_recipe, run_training
 
-    src = click.get_current_context().get_parameter_source
-    model_cfg = ModelConfig(base=base, depth=depth)
+    recipe = resolve_recipe(recipe, options["accelerator"] or "auto")
     if resume is not None:
-        model_cfg, options["image_size"] = _resume_defaults(resume, model_cfg, options["image_size"], src)
+        model_cfg, options["image_size"] = _resume_defaults(resume, base, depth, options["image_size"])
+    else:
+        model_cfg = make_model_config(recipe, base=base, depth=depth)
     cfg = make_config(recipe, devices=_devices(devices), trainer=trainer_kwargs or None, **options)
+    click.echo(f"recipe {recipe}: UNet base {model_cfg.base}, depth {model_cfg.depth}; "
+               f"{cfg.image_size[1]}x{cfg.image_size[0]}, batch {cfg.batch_size}, augment {cfg.augment}"
+               + (f", time budget {cfg.time_budget:.0f} s" if cfg.time_budget else ""))
     run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo)
 
 
-def _resume_defaults(resume, model_cfg, image_size, src):
+def _resume_defaults(resume, base, depth, image_size):
     """With --resume, the UNet shape and image size not given on the command line come from the checkpoint."""
     from dataclasses import replace
 
     from uiseg.trainer import resume_settings
 
     ckpt_model, ckpt_size = resume_settings(resume)
-    given = {n: src(n) == click.core.ParameterSource.COMMANDLINE for n in ("base", "depth")}
-    model_cfg = replace(ckpt_model, **{n: getattr(model_cfg, n) for n, g in given.items() if g})
-    return model_cfg, image_size if image_size is not None else ckpt_size
+    given = {k: v for k, v in (("base", base), ("depth", depth)) if v is not None}
+    return replace(ckpt_model, **given), image_size if image_size is not None else ckpt_size
