@@ -111,3 +111,24 @@ def test_cli_rejects_a_file_that_is_not_a_checkpoint(tmp_path):
     bogus.write_bytes(b"not a checkpoint")
     result = CliRunner().invoke(main, ["evaluate", str(data), "--checkpoint", str(bogus)])
     assert result.exit_code == 1 and "model.ckpt" in result.output and "Traceback" not in result.output
+
+
+def test_exported_model_scores_like_its_checkpoint(tmp_path, checkpoint):
+    from uiseg.export import export_checkpoint
+
+    export_checkpoint(checkpoint, tmp_path / "exported", onnx=False)
+    data = write_easy_dataset(tmp_path / "data", 3, size=(40, 36))
+    reports = {}
+    for flag, path in (("--checkpoint", checkpoint), ("--model", tmp_path / "exported" / "model.ts")):
+        out = tmp_path / flag.strip("-")
+        result = CliRunner().invoke(main, ["evaluate", str(data), flag, str(path), "--out", str(out), "--workers", "0"])
+        assert result.exit_code == 0, result.output
+        reports[flag] = json.loads((out / "summary.json").read_text())
+    assert reports["--model"]["model"]["kind"] == "torchscript"
+    assert reports["--model"]["counts"] == pytest.approx(reports["--checkpoint"]["counts"], abs=3)
+
+
+def test_cli_needs_exactly_one_model(tmp_path, checkpoint):
+    data = write_easy_dataset(tmp_path / "data", 1)
+    result = CliRunner().invoke(main, ["evaluate", str(data)])
+    assert result.exit_code == 2 and "exactly one of --checkpoint" in result.output

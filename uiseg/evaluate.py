@@ -64,8 +64,23 @@ def checkpoint_predictor(path: str | Path, device: str | torch.device | None = N
     return Predictor(predict, loaded.contract, dev, {"kind": "checkpoint", "path": str(path), "sha256": loaded.sha256})
 
 
-# suffix -> loader(path, device) -> Predictor; the export/inference work registers ".ts" and ".onnx" here.
-LOADERS: dict[str, Callable[..., Predictor]] = {".ckpt": checkpoint_predictor}
+def artifact_predictor(path: str | Path, device: str | None = None) -> Predictor:
+    """A Predictor from an exported .ts/.onnx file, through uiseg.infer's backend for its suffix."""
+    from uiseg.infer.backends import load_predictor
+
+    backend = load_predictor(path, device=device or "auto")
+
+    def predict(images: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(backend.predict(images).float())
+
+    return Predictor(predict, backend.contract, torch.device(backend.device),
+                     {"kind": backend.name, "path": str(path), "sha256": backend.sha256,
+                      "provider": backend.provider})
+
+
+# suffix -> loader(path, device) -> Predictor: the one place a new model format plugs in.
+LOADERS: dict[str, Callable[..., Predictor]] = {".ckpt": checkpoint_predictor, ".ts": artifact_predictor,
+                                                 ".onnx": artifact_predictor}
 
 
 def open_predictor(path: str | Path, device: str | None = None) -> Predictor:
@@ -218,5 +233,5 @@ def run_evaluation(data: str | Path, model: str | Path, out: str | Path | None =
     return summary
 
 
-__all__ = ["LOADERS", "METRICS", "Predictor", "checkpoint_predictor", "evaluate_pairs", "format_table",
+__all__ = ["LOADERS", "METRICS", "Predictor", "artifact_predictor", "checkpoint_predictor", "evaluate_pairs", "format_table",
            "open_predictor", "pixel_counts", "run_evaluation", "scores", "summarize", "write_reports"]
