@@ -57,7 +57,7 @@ def _devices(value):
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Run folder (created).")
 @click.option("--recipe", type=click.Choice(["auto", "cpu", "gpu"]), default="auto",
               help="Defaults for every flag left unset: 'gpu' (256x224, 8000 synthetic images, 30 epochs) or "
-                   "'cpu' (UNet base 8, 128x112, 1500 images, 180 s of training). auto: gpu when CUDA is used.")
+                   "'cpu' (UNet base 8, 128x112, 1500 images, 200 s of training). auto: gpu when CUDA is used.")
 @click.option("--val-data", type=DIR, help="Explicit validation set (no split of DATA).")
 @click.option("--image-size", callback=_size, help="Training size WxH, a multiple of 2^depth [gpu 256x224, cpu 128x112].")
 @click.option("--batch-size", type=click.IntRange(1), help="[gpu 32, cpu 8]")
@@ -65,7 +65,7 @@ def _devices(value):
 @click.option("--max-epochs", type=click.IntRange(1), help="[gpu 30, cpu 100, time-bounded]")
 @click.option("--max-steps", type=int, help="Stop after this many optimizer steps (-1: no limit).")
 @click.option("--time-budget", type=click.FloatRange(0, min_open=True),
-              help="Seconds of training: stop then, with the LR schedule following the clock [cpu 180].")
+              help="Seconds of training: stop then, with the LR schedule following the clock [cpu 200].")
 @click.option("--overfit-num", type=click.IntRange(1), help="Train and validate on the same N images.")
 @click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="[0.1]")
 @click.option("--seed", type=int, help="Seeds the split, augmentation and weights (seed_everything) [0].")
