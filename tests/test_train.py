@@ -147,3 +147,19 @@ def test_no_data_synthesises_train_and_unseen_style_val(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"]["val"].endswith("data/val") and 1 <= summary["steps"] <= 4  # early stop may end it
     assert (out / "profile.txt").is_file() and "Profiler Report" in result.output
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_timeline_gif_from_one_or_more_epochs(tmp_path, epochs):
+    """A run stopped by its time budget inside epoch 0 leaves one grid; the GIF must still be written."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    from uiseg.callbacks import write_timeline
+
+    frames = []
+    for i in range(epochs):
+        frames.append(tmp_path / f"epoch_{i:03d}.png")
+        iio.imwrite(frames[-1], np.full((8, 12, 3), 40 * i, np.uint8))
+    gif = write_timeline(frames, tmp_path / "val_timeline.gif")
+    assert gif is not None and iio.imread(gif, index=None).shape[0] == epochs

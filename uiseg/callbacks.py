@@ -92,7 +92,9 @@ def write_timeline(frames: list[Path], out: Path, fps: float = 2.0) -> Path | No
     durations = [1000.0 / fps] * len(images)  # milliseconds per frame (pillow plugin)
     durations[-1] *= 3
     out.parent.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(out, images, extension=".gif", duration=durations, loop=0)
+    # Pillow's GIF writer takes a list only for several frames; a run stopped inside epoch 0 has one.
+    duration = durations if len(durations) > 1 else durations[0]
+    iio.imwrite(out, images, extension=".gif", duration=duration, loop=0)
     return out
 
 
