@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, model in models.items():
         t[f"segment ({name})"] = step(f"segment with {name}", "segment", str(heldout / "images"),
                                       str(out / f"segment-{name}"), "--model", str(model), "--overlay",
-                                      "--overwrite", "--quiet")
+                                      "--overwrite")
     summary = json.loads((run / "eval" / "summary.json").read_text())
     overall = summary["overall"]
     print("\n== summary")
