@@ -10,8 +10,10 @@ The UNet has random weights (speed does not depend on them); its contract's imag
 
     python benchmarks/bench_segment.py --size 256x224 --count 300 --backend onnx
     python benchmarks/bench_segment.py --size 1280x720 --count 12      # the model runs at 1280x720
+    python benchmarks/bench_segment.py --size 256x224,1280x720 --count 300,24   # both rows in one run
     python benchmarks/bench_segment.py --size 1280x720 --model-size 256x224 --device cuda --precision fp16
-Results are appended to benchmarks/results/<host>-<date>-segment.json and .md.
+--size (and --count) may be repeated or comma-separated: one row per size (a single --count applies to every
+size; otherwise one per size). Results are appended to benchmarks/results/<host>-<date>-segment.json and .md.
 """
 
 from __future__ import annotations
@@ -205,13 +207,14 @@ def markdown(runs: list[dict], host: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save(run: dict, results: Path) -> Path:
-    """Add `run` to today's <host>-<date>-segment.json/.md (a rerun of the same settings replaces its row), in the
+def save(new: list[dict], results: Path) -> Path:
+    """Add the `new` runs to today's <host>-<date>-segment.json/.md (a rerun of the same settings replaces its row), in the
     format every benchmark shares (uiseg.bench.results: host, machine, versions)."""
     path = results_stem(results, "segment").with_suffix(".json")
     old = json.loads(path.read_text())["runs"] if path.is_file() else []
     key = ("size", "model_size", "backend", "device", "precision", "count")
-    runs = [r for r in old if tuple(r.get(k) for k in key) != tuple(run[k] for k in key)] + [run]
+    replaced = {tuple(run[k] for k in key) for run in new}
+    runs = [r for r in old if tuple(r.get(k) for k in key) not in replaced] + new
     report = {**header("segment"), "runs": runs}
     title, rest = markdown(runs, report["host"]).split("\n", 1)
     return write_results(report, f"{title}\n\n{describe_machine(report)}\n{rest}", results, "segment")
@@ -221,9 +224,11 @@ def parse_args(argv=None):
     from uiseg.config import parse_size
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--size", default="256x224", help="screenshot size WIDTHxHEIGHT")
+    p.add_argument("--size", action="append", default=None,
+                   help="screenshot size WIDTHxHEIGHT (default 256x224); repeat or comma-separate for several")
     p.add_argument("--model-size", default=None, help="the model's image size (default: --size, i.e. native)")
-    p.add_argument("--count", type=int, default=300)
+    p.add_argument("--count", action="append", default=None,
+                   help="images per size (default 300); one for all sizes, or one per --size")
     p.add_argument("--backend", choices=["torch", "torchscript", "onnx"], default="onnx")
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32")
@@ -237,16 +242,18 @@ def parse_args(argv=None):
         p.add_argument(hidden, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not args.tutorial_model:
-        args.model_size = parse_size(args.model_size or args.size)
-        args.size = parse_size(args.size)
+        split = (lambda values, default: [v for text in (values or [default]) for v in text.split(",") if v])
+        args.sizes = [parse_size(s) for s in split(args.size, "256x224")]
+        counts = [int(c) for c in split(args.count, "300")]
+        if len(counts) not in (1, len(args.sizes)):
+            p.error(f"--count: give one value or one per --size ({len(args.sizes)})")
+        args.counts = counts * len(args.sizes) if len(counts) == 1 else counts
+        args.fixed_model_size = parse_size(args.model_size) if args.model_size else None
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.tutorial_model:
-        tutorial_loop(args)
-        return 0
+def measure(args) -> dict:
+    """One size (args.size, args.count, args.model_size): the four measurements and their ratios."""
     with tempfile.TemporaryDirectory(prefix="uiseg-bench-") as tmp:
         tmp = Path(tmp)
         paths = make_inputs(tmp / "in", args.count, args.size)
@@ -256,15 +263,29 @@ def main(argv=None) -> int:
         (tmp / "out-c").mkdir()
         c = codecs_alone(paths, tmp / "out-c", args)
         d = tutorial(tmp / "in", tmp / "out-d", tmp / "model" / SUFFIX["torch"], args)
+
     def fmt(hw):
         return f"{hw[1]}x{hw[0]}"
 
-    run = {"size": fmt(args.size), "model_size": fmt(args.model_size), "backend": args.backend,
-           "device": args.device, "precision": args.precision, "count": args.count, "a": a, "b": b, "c": c,
-           "d": d, "ratio_a_min_bc": a["img_s"] / min(b["img_s"], c["img_s"]), "ratio_a_d": a["img_s"] / d["img_s"],
-           "ratio_wall_a_d": a["wall_img_s"] / d["wall_img_s"], "cpus": os.cpu_count()}
-    stem = save(run, args.results)
-    print(markdown([run], host_name()))
+    return {"size": fmt(args.size), "model_size": fmt(args.model_size), "backend": args.backend,
+            "device": args.device, "precision": args.precision, "count": args.count, "a": a, "b": b, "c": c,
+            "d": d, "ratio_a_min_bc": a["img_s"] / min(b["img_s"], c["img_s"]), "ratio_a_d": a["img_s"] / d["img_s"],
+            "ratio_wall_a_d": a["wall_img_s"] / d["wall_img_s"], "cpus": os.cpu_count()}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.tutorial_model:
+        tutorial_loop(args)
+        return 0
+    runs = []
+    for size, count in zip(args.sizes, args.counts):
+        args.size, args.count, args.model_size = size, count, args.fixed_model_size or size
+        runs.append(measure(args))
+        print(markdown([runs[-1]], host_name()), flush=True)
+    stem = save(runs, args.results)
+    if len(runs) > 1:
+        print(markdown(runs, host_name()))
     print(f"-> {stem}.json / .md")
     return 0
 

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as F
+
+
+def _tv():
+    """torchvision's v2 functional API and InterpolationMode, imported on first use: the import costs ~1 s
+    (it pulls in torch._dynamo), and a decode worker at native resolution never resizes."""
+    from torchvision.transforms.v2 import InterpolationMode
+    from torchvision.transforms.v2 import functional
+
+    return functional, InterpolationMode
 
 
 def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize a uint8 (or float) C x H x W (or N x C x H x W) image tensor to size=(H, W)."""
     if tuple(image.shape[-2:]) == tuple(size):
         return image
+    F, InterpolationMode = _tv()
     return F.resize(image, list(size), interpolation=InterpolationMode.BILINEAR, antialias=True)
 
 
@@ -27,6 +35,7 @@ def resize_mask(mask: torch.Tensor | np.ndarray, size: tuple[int, int]):
         squeeze = t.dim() == 2
         t = t[None] if squeeze else t
         dtype = t.dtype
+        F, InterpolationMode = _tv()
         t = F.resize(t.to(torch.uint8), list(size), interpolation=InterpolationMode.NEAREST_EXACT).to(dtype)
         t = t[0] if squeeze else t
     return t.numpy() if as_numpy else t
