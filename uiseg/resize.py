@@ -13,8 +13,7 @@ import torch
 def _tv():
     """torchvision's v2 functional API and InterpolationMode, imported on first use: the import costs ~1 s
     (it pulls in torch._dynamo), and a decode worker at native resolution never resizes."""
-    from torchvision.transforms.v2 import InterpolationMode
-    from torchvision.transforms.v2 import functional
+    from torchvision.transforms.v2 import InterpolationMode, functional
 
     return functional, InterpolationMode
 
