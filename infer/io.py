@@ -13,7 +13,6 @@ import glob
 import os
 import re
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,9 +129,7 @@ def load_for_model(path: str, size: tuple[int, int] | None):
     from uiseg.resize import hwc_to_chw, resize_image
 
     rgb = read_rgb(path)
-    with warnings.catch_warnings():  # PIL's arrays are read-only; the tensor is only read (resized or stacked)
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        chw = hwc_to_chw(rgb)
+    chw = hwc_to_chw(rgb)  # shares PIL's read-only buffer: only read from here on
     if size is not None:
         chw = resize_image(chw, size)
     return chw, rgb.shape[:2]

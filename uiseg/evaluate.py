@@ -129,7 +129,7 @@ class EvalDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         pair = self.pairs[i]
-        image = resize_image(hwc_to_chw(read_rgb(pair.image).copy()), tuple(self.contract.image_size))  # writable
+        image = resize_image(hwc_to_chw(read_rgb(pair.image)), tuple(self.contract.image_size))
         h, w = image.shape[-2:]
         ph, pw = padded_size(h, w, self.contract.pad_multiple)
         image = F.pad(image.float() / 255.0, (0, pw - w, 0, ph - h))

@@ -6,6 +6,8 @@ Keeping a single function here is what makes every backend see the same pixels.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -41,5 +43,11 @@ def resize_mask(mask: torch.Tensor | np.ndarray, size: tuple[int, int]):
 
 
 def hwc_to_chw(array: np.ndarray) -> torch.Tensor:
-    """uint8 H x W x 3 numpy array -> uint8 3 x H x W tensor (no copy)."""
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
+    """uint8 H x W x 3 numpy array -> uint8 3 x H x W tensor, sharing memory (no copy in the hot path).
+
+    Pillow hands out read-only arrays and torch.from_numpy warns on those: every caller only reads the tensor
+    (resizes or stacks it), so the warning is silenced here rather than paying for a copy. Never write into it.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
