@@ -266,7 +266,7 @@ IMAGE_KINDS: list[ImageKind] = [
     _k("unicode_name", _file("écran – ü 日本.png", lambda p: _png(p, rgb(30, 40, 12))), "ok", "ok", "ok", (30, 40)),
     _k("space_name", _file("my screenshot 01.png", lambda p: _png(p, rgb(30, 40, 13))), "ok", "ok", "ok", (30, 40)),
     _k("symlink_to_file", symlink_to_file, "ok", "ok", "ok", (30, 40), note="the link is read"),
-    _k("symlink_loop", symlink_loop, "error", "fail", "fail", msg="symbolic links"),
+    _k("symlink_loop", symlink_loop, "error", "fail", "fail", msg="symlink loop"),
     _k("dangling_symlink", dangling_symlink, "error", "fail", "fail", msg="broken symlink"),
     _k("folder_symlink_loop", folder_loop, "error", "skip", "skip",
        note="symlinked folders are not followed: no hang, no duplicates"),

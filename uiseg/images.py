@@ -6,6 +6,7 @@ Grayscale, RGBA (composited on black), palette and 16-bit inputs are converted t
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import tempfile
@@ -42,6 +43,8 @@ def _open(path: Path) -> Image.Image:
     except IsADirectoryError:
         raise UisegError(f"{path}: is a folder, not an image; rename it or remove it from the input") from None
     except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as exc:
+        if getattr(exc, "errno", None) == errno.ELOOP:
+            raise UisegError(f"{path}: symlink loop (the link points back at itself); fix the link or remove it") from None
         if path.is_file() and path.stat().st_size == 0:
             raise UisegError(f"{path}: empty file (0 bytes); re-export or delete it") from None
         raise UisegError(f"{path}: unreadable or truncated image ({exc}); re-export or delete it") from None
