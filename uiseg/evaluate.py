@@ -48,27 +48,12 @@ class Predictor:
     source: dict = field(default_factory=dict)  # what was loaded: path, sha256, kind
 
 
-def checkpoint_predictor(path: str | Path, device: str | torch.device | None = None) -> Predictor:
-    """A Predictor from a uiseg .ckpt (weights_only load), running the DeployModel in fp32."""
-    from uiseg.checkpoint import load_checkpoint
-    from uiseg.model import DeployModel
-
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    loaded = load_checkpoint(path)
-    model = DeployModel(loaded.unet, loaded.contract).to(dev).eval()
-
-    @torch.no_grad()
-    def predict(images: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(model(images).float())
-
-    return Predictor(predict, loaded.contract, dev, {"kind": "checkpoint", "path": str(path), "sha256": loaded.sha256})
-
-
-def artifact_predictor(path: str | Path, device: str | None = None) -> Predictor:
-    """A Predictor from an exported .ts/.onnx file, through uiseg.infer's backend for its suffix."""
+def model_predictor(path: str | Path, device: str | None = None) -> Predictor:
+    """A Predictor from a .ckpt, .ts or .onnx file, through uiseg.infer's backend for its suffix (the same
+    loading, weights_only checks and device rules as `uiseg segment`)."""
     from uiseg.infer.backends import load_predictor
 
-    backend = load_predictor(path, device=device or "auto")
+    backend = load_predictor(path, device=str(device) if device else "auto")
 
     def predict(images: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(backend.predict(images).float())
@@ -79,8 +64,8 @@ def artifact_predictor(path: str | Path, device: str | None = None) -> Predictor
 
 
 # suffix -> loader(path, device) -> Predictor: the one place a new model format plugs in.
-LOADERS: dict[str, Callable[..., Predictor]] = {".ckpt": checkpoint_predictor, ".ts": artifact_predictor,
-                                                 ".onnx": artifact_predictor}
+LOADERS: dict[str, Callable[..., Predictor]] = {".ckpt": model_predictor, ".ts": model_predictor,
+                                                 ".onnx": model_predictor}
 
 
 def open_predictor(path: str | Path, device: str | None = None) -> Predictor:
@@ -233,5 +218,17 @@ def run_evaluation(data: str | Path, model: str | Path, out: str | Path | None =
     return summary
 
 
-__all__ = ["LOADERS", "METRICS", "Predictor", "artifact_predictor", "checkpoint_predictor", "evaluate_pairs", "format_table",
-           "open_predictor", "pixel_counts", "run_evaluation", "scores", "summarize", "write_reports"]
+__all__ = [
+    "LOADERS",
+    "METRICS",
+    "Predictor",
+    "evaluate_pairs",
+    "format_table",
+    "model_predictor",
+    "open_predictor",
+    "pixel_counts",
+    "run_evaluation",
+    "scores",
+    "summarize",
+    "write_reports",
+]
