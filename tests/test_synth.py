@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from uiseg.cli.synth import command
 from uiseg.errors import UisegError
 from uiseg.images import read_mask
-from uiseg.synth import FAMILIES, TRAIN_FAMILIES, VAL_FAMILIES, generate, render
+from uiseg.synth import FAMILIES, META, TRAIN_FAMILIES, VAL_FAMILIES, WORLDS, generate, render
 from uiseg.synth.generate import encode_mask_jpeg
 
 SMALL = [(64, 80)]
@@ -98,7 +99,7 @@ def test_generate_seed_layout_and_exact_jpeg_masks(tmp_path):
     generate(tmp_path / "s", 3, SMALL, seed=4, layout="seed", workers=1, families=VAL_FAMILIES)
     generate(tmp_path / "f", 3, SMALL, seed=4, layout="folders", workers=1, families=VAL_FAMILIES)
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
-        "1_input.png", "1_target.jpg", "2_input.png", "2_target.jpg", "3_input.png", "3_target.jpg"]
+        "1_input.png", "1_target.jpg", "2_input.png", "2_target.jpg", "3_input.png", "3_target.jpg", META]
     for i in (1, 2, 3):
         jpeg = read_mask(tmp_path / "s" / f"{i}_target.jpg")
         assert jpeg.any() and np.array_equal(jpeg, read_mask(tmp_path / "f" / "masks" / f"{i:04d}.png"))
@@ -120,6 +121,23 @@ def test_jpeg_mask_round_trip_is_exact_at_quality_95():
     assert np.array_equal(np.asarray(Image.open(q95)) >= 128, render(0, (120, 160))[1])
 
 
+def test_worlds_restriction_and_meta(tmp_path):
+    kept = WORLDS[1:3]
+    generate(tmp_path / "a", 12, SMALL + [(48, 64)], seed=5, workers=2, worlds=kept)
+    meta = [json.loads(line) for line in (tmp_path / "a" / META).read_text().splitlines()]
+    assert [m["image"] for m in meta] == [f"images/{i:04d}.png" for i in range(1, 13)]
+    assert {m["world"] for m in meta} <= set(kept) and {m["family"] for m in meta} <= set(FAMILIES)
+    # What meta.jsonl says is what render draws for that sample, and the bytes match generate's.
+    image, mask, info = render(3, (64, 80), "arcade_hud", worlds=kept, info=True)
+    assert info == {"family": "arcade_hud", "world": info["world"]} and info["world"] in kept
+    assert np.array_equal(np.asarray(image), np.asarray(render(3, (64, 80), "arcade_hud", worlds=kept)[0]))
+    for m in meta:
+        assert m["size"] in ([80, 64], [64, 48])
+        assert np.array_equal(read_mask(tmp_path / "a" / m["mask"]).shape, m["size"][::-1])
+    with pytest.raises(UisegError, match="unknown or empty world"):
+        render(1, (64, 80), worlds=("nowhere",))
+
+
 def test_stale_samples_in_out_are_refused(tmp_path):
     generate(tmp_path, 3, SMALL, seed=0, workers=1)
     with pytest.raises(UisegError, match="already holds"):
@@ -129,7 +147,8 @@ def test_stale_samples_in_out_are_refused(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"count": 0}, "count"), ({"sizes": [(0, 0)]}, "out of range"), ({"sizes": []}, "at least one size"),
     ({"families": ("nope",)}, "unknown style"), ({"families": ()}, "families is empty"),
-    ({"layout": "zip"}, "unknown layout"), ({"seed": -1}, "seed"), ({"workers": 0}, "workers")])
+    ({"layout": "zip"}, "unknown layout"), ({"seed": -1}, "seed"), ({"workers": 0}, "workers"),
+    ({"worlds": ()}, "empty world")])
 def test_generate_rejects_bad_input(tmp_path, kwargs, message):
     args = {"out": tmp_path, "count": 1, "sizes": SMALL, "seed": 0} | kwargs
     with pytest.raises(UisegError, match=message):

@@ -32,9 +32,11 @@ def _sizes(ctx, param, values) -> list[tuple[int, int]]:
 @click.option("--families", default=None, help="Comma-separated style families to draw from [default: all].")
 @click.option("--val-families", is_flag=True, help="Only the families held out for validation.")
 @click.option("--train-families", is_flag=True, help="Only the families used for training (all but val).")
+@click.option("--worlds", default=None, help="Comma-separated world kinds to draw [default: all].")
 @friendly_errors
-def command(out, count, sizes, seed, layout, workers, families, val_families, train_families):
-    """Write COUNT synthetic game screenshots with exact UI masks into OUT."""
+def command(out, count, sizes, seed, layout, workers, families, val_families, train_families, worlds):
+    """Write COUNT synthetic game screenshots with exact UI masks into OUT (and OUT/meta.jsonl: each sample's
+    family, world kind and size)."""
     from uiseg import synth  # lazy: keeps `uiseg --help` fast
 
     if sum(bool(x) for x in (families, val_families, train_families)) > 1:
@@ -47,6 +49,7 @@ def command(out, count, sizes, seed, layout, workers, families, val_families, tr
     elif train_families:
         chosen = synth.TRAIN_FAMILIES
     start = time.perf_counter()
-    n = synth.generate(out, count, sizes, seed, layout=layout, workers=workers, families=chosen)
+    kinds = tuple(k.strip() for k in worlds.split(",") if k.strip()) if worlds else None
+    n = synth.generate(out, count, sizes, seed, layout=layout, workers=workers, families=chosen, worlds=kinds)
     seconds = time.perf_counter() - start
     click.echo(f"wrote {n} samples to {out} in {seconds:.1f} s ({n / max(seconds, 1e-9):.1f} img/s)")

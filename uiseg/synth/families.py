@@ -196,10 +196,13 @@ def _pixel_scale(rng: Rng, spec: dict, h: int, w: int) -> int:
     return max(1, round(w / rng.uniform(lo, hi)))
 
 
-def sample_style(rng: Rng, family: str, h: int, w: int) -> Style:
-    """Draw one screenshot's style from a family's distribution."""
+def sample_style(rng: Rng, family: str, h: int, w: int, worlds: tuple[str, ...] | None = None) -> Style:
+    """Draw one screenshot's style from a family's distribution; `worlds` restricts the world kinds."""
     spec = SPECS[family]
-    world = _pick(rng, spec["worlds"], WORLDS)
+    if worlds is None:
+        world = _pick(rng, spec["worlds"], WORLDS)
+    else:  # held-out world kinds never appear: the family's weights and the pool keep only the allowed ones
+        world = _pick(rng, {k: v for k, v in spec["worlds"].items() if k in worlds}, worlds)
     world_p = _pixel_scale(rng, spec, h, w)
     ui_p = world_p if rng.chance(spec["ui_pixel"]) else max(1, round(min(h, w) / rng.uniform(250, 1400)))
     lh, lw = h // ui_p, w // ui_p

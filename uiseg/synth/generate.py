@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing as mp
 import os
 import sys
@@ -14,7 +15,7 @@ from PIL import Image
 from uiseg.errors import UisegError
 from uiseg.images import MASK_THRESHOLD, atomic_write_bytes, encode_png
 from uiseg.synth.common import Rng
-from uiseg.synth.render import check_family, check_seed, check_size, render
+from uiseg.synth.render import check_family, check_seed, check_size, check_worlds, render
 
 LAYOUTS = ("folders", "seed")
 _JPEG_QUALITIES = (95, 100)  # 95 keeps 0/255 masks exact after thresholding; 100 is the fallback
@@ -46,25 +47,27 @@ def encode_mask_jpeg(mask: np.ndarray) -> bytes:
     raise UisegError("could not encode an exact JPEG mask; use --layout folders (PNG masks)")
 
 
-def _make_sample(job: tuple) -> None:
-    out, index, seed, sizes, families, layout, names = job
+META = "meta.jsonl"  # one line per sample: image, mask, family, world, size (what a benchmark holds out)
+
+
+def _make_sample(job: tuple) -> dict:
+    out, index, seed, sizes, families, worlds, layout, names = job
     key = sample_key(seed, index)
     pick = Rng(key, 0x51)
     size = sizes[pick.py.randrange(len(sizes))]
     family = families[pick.py.randrange(len(families))] if families else None
-    image, mask = render(key, size, family)
+    image, mask, info = render(key, size, family, worlds, info=True)
     image_name, mask_name = names
     atomic_write_bytes(out / image_name, encode_png(np.asarray(image)))
     if layout == "folders":
         atomic_write_bytes(out / mask_name, encode_png(mask.astype(np.uint8) * 255))
     else:
         atomic_write_bytes(out / mask_name, encode_mask_jpeg(mask))
+    return {"image": image_name, "mask": mask_name, **info, "size": [size[1], size[0]]}
 
 
-def _run_chunk(jobs: list[tuple]) -> int:
-    for job in jobs:
-        _make_sample(job)
-    return len(jobs)
+def _run_chunk(jobs: list[tuple]) -> list[dict]:
+    return [_make_sample(job) for job in jobs]
 
 
 def _check_out(out: Path, names: list[tuple[str, str]], layout: str) -> None:
@@ -94,12 +97,14 @@ def _context() -> mp.context.BaseContext:
 
 
 def generate(out: Path, count: int, sizes: list[tuple[int, int]], seed: int, layout: str = "folders",
-             workers: int | None = None, families: tuple[str, ...] | None = None) -> int:
+             workers: int | None = None, families: tuple[str, ...] | None = None,
+             worlds: tuple[str, ...] | None = None) -> int:
     """Write `count` synthetic screenshots and masks under `out`; returns the number written.
 
     sizes: (H, W) pairs; each sample picks one from its own seed. layout "folders" writes
     images/0001.png + masks/0001.png (mask PNG, mode L, 0/255); "seed" writes 1_input.png + 1_target.jpg
-    (JPEG mask, exact once thresholded at 128). families: restrict to these style families (None = all).
+    (JPEG mask, exact once thresholded at 128). families / worlds: restrict to these style families / world
+    kinds (None = all). OUT/meta.jsonl records each sample's family, world kind and size (WxH).
     Sample i depends only on (seed, i), so the files are byte-identical whatever `workers` is.
     """
     out = Path(out)
@@ -115,18 +120,23 @@ def generate(out: Path, count: int, sizes: list[tuple[int, int]], seed: int, lay
         families = tuple(check_family(f) for f in families)
         if not families:
             raise UisegError("families is empty; give at least one family or None for all")
+    worlds = check_worlds(worlds)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UisegError(f"workers must be a positive integer, got {workers!r}")
     names = sample_names(count, layout)
     _check_out(out, names, layout)
     (out / "images" if layout == "folders" else out).mkdir(parents=True, exist_ok=True)
-    jobs = [(out, i, seed, sizes, families, layout, names[i]) for i in range(count)]
+    jobs = [(out, i, seed, sizes, families, worlds, layout, names[i]) for i in range(count)]
     workers = min(workers, count)
     if workers == 1:
-        return _run_chunk(jobs)
-    # Small chunks balance uneven samples (1080p next to 160x144) while keeping IPC overhead low.
-    size = max(1, min(32, count // (workers * 4)))
-    chunks = [jobs[i:i + size] for i in range(0, count, size)]
-    with _context().Pool(workers) as pool:
-        return sum(pool.imap_unordered(_run_chunk, chunks))
+        meta = _run_chunk(jobs)
+    else:
+        # Small chunks balance uneven samples (1080p next to 160x144) while keeping IPC overhead low.
+        size = max(1, min(32, count // (workers * 4)))
+        chunks = [jobs[i:i + size] for i in range(0, count, size)]
+        with _context().Pool(workers) as pool:
+            meta = [m for part in pool.imap(_run_chunk, chunks) for m in part]  # imap: in sample order
+    lines = "".join(json.dumps(m, sort_keys=True) + "\n" for m in meta)
+    atomic_write_bytes(out / META, lines.encode())
+    return len(meta)

@@ -12,7 +12,7 @@ from uiseg.synth import post, ui_hud, ui_screen, ui_text
 from uiseg.synth.common import Rng
 from uiseg.synth.families import FAMILIES, WIDGETS, Style, sample_style
 from uiseg.synth.frames import Element, canvas, panel
-from uiseg.synth.worlds import render_world
+from uiseg.synth.worlds import WORLDS, render_world
 
 MIN_SIDE, MAX_SIDE = 32, 8192
 _MAKERS = {
@@ -46,6 +46,16 @@ def check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UisegError(f"seed must be a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+def check_worlds(worlds) -> tuple[str, ...] | None:
+    """Validate a restriction to world kinds (None = all); returns it as a tuple in WORLDS order."""
+    if worlds is None:
+        return None
+    unknown = [k for k in worlds if k not in WORLDS]
+    if unknown or not worlds:
+        raise UisegError(f"unknown or empty world kinds {list(worlds)!r}; choose from: {', '.join(WORLDS)}")
+    return tuple(k for k in WORLDS if k in worlds)
 
 
 def check_family(family: str) -> str:
@@ -142,18 +152,22 @@ def _four_shade_style(rng: Rng, st: Style, pal: np.ndarray) -> Style:
     return replace(st, bg=light, bg2=None, alpha=255, fg=dark, edge=dark, edge2=mid, accent=mid, aa=False)
 
 
-def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple[Image.Image, np.ndarray]:
+def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: tuple[str, ...] | None = None,
+           info: bool = False):
     """Render one synthetic game screenshot and its UI mask.
 
     size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI: each element's whole box,
-    text and borders included, drop shadows excluded). The result depends only on (seed, size, family);
-    with family None the family is picked from the seed, and the result equals render(seed, size, picked).
+    text and borders included, drop shadows excluded). The result depends only on (seed, size, family,
+    worlds); with family None the family is picked from the seed, and the result equals render(seed, size,
+    picked). worlds restricts the world kinds drawn (None = all). With info=True a third value is returned:
+    {"family": ..., "world": ...}, what a benchmark needs to hold one of them out.
     """
     seed = check_seed(seed)
     h, w = check_size(size)
     family = check_family(family) if family is not None else pick_family(seed)
+    worlds = check_worlds(worlds)
     rng = Rng(seed, _SALT, h, w, FAMILIES.index(family))
-    st = sample_style(rng, family, h, w)
+    st = sample_style(rng, family, h, w, worlds)
     decoy = st.font if rng.chance(0.25) else None
     world = render_world(rng, st.world, h, w, st.world_p, decoy)
     pal = post.handheld_palette(rng) if family == "handheld" and rng.chance(0.6) else None
@@ -179,4 +193,6 @@ def render(seed: int, size: tuple[int, int], family: str | None = None) -> tuple
     if pal is not None:
         rgb = post.four_shades(rgb, pal, exact=True)
     rgb = post.finish(rng, rgb, max(st.world_p, st.ui_p))
+    if info:
+        return Image.fromarray(rgb), mask, {"family": family, "world": st.world}
     return Image.fromarray(rgb), mask
