@@ -71,7 +71,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "synth_count": 1500,
         "synth_sizes": ("256x224", "160x144", "320x180"),
         "max_epochs": 100,
-        "time_budget": 200.0,
+        "max_steps": 1000,
     },
 }
 MODEL_RECIPES: dict[str, dict[str, Any]] = {"gpu": {}, "cpu": {"base": 8}}
