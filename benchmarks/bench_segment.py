@@ -73,7 +73,8 @@ def make_model(folder: Path, args) -> Path:
     torch.manual_seed(0)
     unet = UNet(base=args.base, depth=args.depth).eval()
     multiple = 2 ** args.depth
-    contract = Contract(image_size=padded_size(*args.model_size, multiple), pad_multiple=multiple)
+    contract = Contract(image_size=padded_size(*args.model_size, multiple), resize_policy="stretch",
+                        pad_multiple=multiple)
     with torch.no_grad():
         probe = torch.rand(1, 3, *padded_size(*args.model_size, multiple))
         unet.head.bias -= DeployModel(unet, contract)(probe).median()
@@ -135,12 +136,12 @@ def _codec_one(job) -> float:
     from uiseg.infer.io import load_for_model
 
     from uiseg.images import atomic_write_bytes, encode_png
-    from uiseg.resize import resize_mask
+    from uiseg.resize import SizePolicy, resize_nearest
 
     path, out, size = job
     start = time.perf_counter()
-    image, orig = load_for_model(path, size)
-    mask = resize_mask(image[1].numpy() > 128, orig)
+    image, orig = load_for_model(path, SizePolicy("fixed", size) if size else SizePolicy("native"))
+    mask = resize_nearest(image[1].numpy() > 128, orig)
     atomic_write_bytes(out, encode_png(mask.astype(np.uint8) * np.uint8(255)))
     return time.perf_counter() - start
 

@@ -90,22 +90,20 @@ def make_inputs(contract, shapes, seed: int, static_shape=None) -> tuple[list[tu
 
 
 def screenshot_input(contract, seed: int, static_shape=None) -> tuple[np.ndarray, str]:
-    """One synthetic screenshot through the contract's preprocessing: resize (policy "resize") or keep native
-    size, then zero-pad bottom/right to the pad multiple; 1 x 3 x H x W float32 in [0, 1]."""
+    """One synthetic screenshot through the contract's preprocessing (its size policy, or the static shape),
+    then zero-pad bottom/right to the pad multiple; 1 x 3 x H x W float32 in [0, 1]."""
     import torch
 
     from uiseg.model import padded_size
-    from uiseg.resize import hwc_to_chw, resize_image
+    from uiseg.resize import hwc_to_chw, resize_image, size_policy
 
     render = _synth_render()
     if render is None:
         rgb, source = procedural_screenshot(seed, SCREENSHOT_SIZE), "procedural"
     else:
         rgb, source = np.array(render(seed, SCREENSHOT_SIZE)[0].convert("RGB")), "uiseg.synth"
-    chw = hwc_to_chw(rgb)
-    target = static_shape or (contract.image_size if contract.resize_policy == "resize" else None)
-    if target:
-        chw = resize_image(chw, tuple(target))
+    target = tuple(static_shape) if static_shape else size_policy("auto", contract).target(*rgb.shape[:2])
+    chw = hwc_to_chw(resize_image(rgb, target))
     h, w = chw.shape[-2:]
     out = torch.zeros(1, 3, *padded_size(h, w, contract.pad_multiple))
     out[0, :, :h, :w] = chw.float() / 255.0

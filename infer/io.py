@@ -123,28 +123,14 @@ def name_outputs(found: dict[str, str]) -> list[InputFile]:
     return files
 
 
-def load_for_model(path: str, size: tuple[int, int] | None):
-    """Decode one image for the model: (uint8 3 x h x w tensor, original (H, W)). size=None keeps it native;
-    otherwise the shared training resize (bilinear, antialiased) to size=(h, w)."""
+def load_for_model(path: str, policy):
+    """Decode one image for the model: (uint8 3 x h x w tensor, original (H, W)), h x w = policy.target(H, W)
+    (uiseg.resize: the resize training used)."""
     from uiseg.resize import hwc_to_chw, resize_image
 
     rgb = read_rgb(path)
-    chw = hwc_to_chw(rgb)  # shares PIL's read-only buffer: only read from here on
-    if size is not None:
-        chw = resize_image(chw, size)
+    chw = hwc_to_chw(resize_image(rgb, policy.target(*rgb.shape[:2])))  # shares a read-only buffer: only read
     return chw, rgb.shape[:2]
-
-
-def nearest_resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of any H x W array to size=(H, W), with the 'nearest-exact' sampling rule
-    (source = floor((dst + 0.5) * in / out)) of uiseg.resize.resize_mask, bit for bit (tested). Numpy, not
-    torch: writer threads must not start OpenMP teams that compete with the model for the cores."""
-    (h, w), (oh, ow) = array.shape[:2], size
-    if (h, w) == (oh, ow):
-        return array
-    rows = np.minimum(((np.arange(oh) + 0.5) * (h / oh)).astype(np.int64), h - 1)
-    cols = np.minimum(((np.arange(ow) + 0.5) * (w / ow)).astype(np.int64), w - 1)
-    return np.take(np.take(array, rows, axis=0), cols, axis=1)  # rows first: whole-row copies
 
 
 def overlay(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

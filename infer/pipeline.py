@@ -28,7 +28,7 @@ from uiseg.model import padded_size
 
 @dataclass
 class Settings:
-    size: tuple[int, int] | None  # model input (H, W) before padding; None = native resolution
+    size: Any  # uiseg.resize.SizePolicy: each image's model input (H, W) before padding
     batch_size: int
     workers: int
     threshold: float
@@ -63,8 +63,8 @@ class Chunk:
 class DecodeDataset(Dataset):
     """Item i: (i, uint8 3 x h x w or None, original (H, W) or None, error or None, seconds)."""
 
-    def __init__(self, paths: list[str], size: tuple[int, int] | None):
-        self.paths, self.size = paths, size
+    def __init__(self, paths: list[str], policy):
+        self.paths, self.size = paths, policy
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -132,13 +132,13 @@ CHUNK_PIXELS = 16 * 256 * 224
 
 def chunk_size(settings: Settings) -> int:
     """Images per decode task: settings.chunk if given; a multiple of the batch size (so batches are slices
-    of one task, no copies) of about CHUNK_PIXELS at a fixed size; at most 8 at native resolution."""
+    of one task, no copies) of about CHUNK_PIXELS at a fixed size; at most 8 when sizes vary."""
     if settings.chunk:
         return settings.chunk
     batch = settings.batch_size
-    if settings.size is None:
+    if settings.size.kind == "native":
         return min(batch, 8)
-    return batch * max(1, CHUNK_PIXELS // (batch * settings.size[0] * settings.size[1]))
+    return batch * max(1, CHUNK_PIXELS // (batch * settings.size.pixels()))
 
 
 def make_loader(paths: list[str], settings: Settings, pin: bool) -> DataLoader:
@@ -275,10 +275,10 @@ def run_batches(items_paths: list[str], predictor, settings: Settings, writer, s
     pin = predictor.device.type == "cuda"
     batcher = Batcher(settings.batch_size, pin)
     timer = StageTimer(cuda=pin)
-    # One input shape (resized runs): let cuDNN pick its fastest kernels once. Not at native resolution,
-    # where every new image size would be tuned again.
+    # One input shape (fixed-size runs): let cuDNN pick its fastest kernels once. Not when sizes vary
+    # (native, aspect), where every new image size would be tuned again.
     benchmark_before = torch.backends.cudnn.benchmark
-    torch.backends.cudnn.benchmark = pin and settings.size is not None
+    torch.backends.cudnn.benchmark = pin and settings.size.fixed_size is not None
     threads_before = torch.get_num_threads()
     if not pin and not getattr(predictor, "torch_computes", True):
         # onnxruntime runs the model on its own threads; torch's OpenMP team only slows it (measured:

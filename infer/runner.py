@@ -31,7 +31,7 @@ from uiseg.errors import UisegError
 
 # A batch of 128 images at 256x224 is ~7.3 M pixels: a good GPU batch; larger images get fewer per batch.
 GPU_BATCH_PIXELS, CPU_BATCH_PIXELS = 128 * 256 * 224, 4 * 256 * 224
-NATIVE_GUESS = (720, 1280)  # image size assumed for default batch sizes at native resolution
+NATIVE_GUESS = (720, 1280)  # image size assumed for default batch sizes when the input size depends on it
 
 
 @dataclass
@@ -83,38 +83,34 @@ def shard_items(items: list[InputFile], index: int, count: int) -> list[InputFil
     return items[index::count]
 
 
-def resolve_size(spec: str, contract: Contract) -> tuple[int, int] | None:
-    """--size -> model input (H, W) before padding, or None for native resolution."""
-    if spec == "native":
-        return None
-    if spec == "auto":
-        if contract.resize_policy != "resize":
-            raise UisegError(f"the model's resize policy {contract.resize_policy!r} is unknown to this uiseg; "
-                             "pass --size native or --size WIDTHxHEIGHT")
-        return tuple(contract.image_size)
+def resolve_size(spec: str, contract: Contract):
+    """--size -> uiseg.resize.SizePolicy (auto: the model's own policy)."""
+    from uiseg.resize import size_policy
+
     try:
-        return parse_size(spec, "--size")
+        return size_policy(spec, contract)
     except UisegError as exc:
-        raise SetupError(f"{exc}; or use auto or native") from None
+        raise SetupError(str(exc)) from None
 
 
-def check_static_shape(predictor, size: tuple[int, int] | None) -> None:
+def check_static_shape(predictor, policy) -> None:
     """An artifact exported with a fixed H x W only runs at that size (after padding)."""
     from uiseg.model import padded_size
 
     static = predictor.metadata.get("static_shape")
     if not static:
         return
+    size = policy.fixed_size
     padded = padded_size(*size, predictor.contract.pad_multiple) if size else None
     if padded != tuple(static):
         raise SetupError(f"{predictor.path} was exported for a fixed input of {static[1]}x{static[0]} "
                          f"(width x height); use --size {static[1]}x{static[0]} or a dynamic-shape export")
 
 
-def default_sizes(options: SegmentOptions, cuda: bool, size: tuple[int, int] | None) -> tuple[int, int, int]:
+def default_sizes(options: SegmentOptions, cuda: bool, policy) -> tuple[int, int, int]:
     """(batch_size, decode workers, writer threads) for this machine, unless given."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    pixels = (size or NATIVE_GUESS)[0] * (size or NATIVE_GUESS)[1]
+    pixels = policy.pixels(*NATIVE_GUESS)
     budget = GPU_BATCH_PIXELS if cuda else CPU_BATCH_PIXELS
     # Every pass runs at this size (leftovers are padded), so small images on a CPU stay at <= 16.
     batch = options.batch_size or max(1, min(256 if cuda else 16, budget // pixels))
@@ -164,7 +160,7 @@ def run_segment(options: SegmentOptions, log: Callable[[str], None] | None = Non
     journal_path = out_dir / f".uiseg-journal{suffix}.jsonl"
     todo, skipped = plan(items, out_dir, journal_path, options)
     batch, workers, writers = default_sizes(options, predictor.device.type == "cuda", size)
-    resolved = {"size": list(size) if size else "native", "batch_size": batch, "workers": workers,
+    resolved = {"size": str(size), "batch_size": batch, "workers": workers,
                 "writers": writers, "shard": [index, count],
                 "threshold": options.threshold if options.threshold is not None else predictor.contract.threshold}
     try:
@@ -200,8 +196,8 @@ def execute(todo, out_dir: Path, journal_path: Path, predictor, options: Segment
                 (log if bar.disable else bar.write)(f"failed: {error}")
 
     batch, writers = resolved["batch_size"], resolved["writers"]
-    settings = Settings(None if resolved["size"] == "native" else tuple(resolved["size"]), batch,
-                        resolved["workers"], resolved["threshold"], options.probs)
+    settings = Settings(resolve_size(options.size, predictor.contract), batch, resolved["workers"],
+                        resolved["threshold"], options.probs)
     writer = Writer(out_dir, todo, Journal(journal_path), WriteOptions(options.overlay, options.boxes,
                     options.min_area), stats, writers, 2 * batch + 4 * writers, on_result)
     interrupted, start = False, time.perf_counter()

@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uiseg.infer.io import InputFile, nearest_resize, write_outputs
+from uiseg.infer.io import InputFile, write_outputs
 from uiseg.infer.report import Journal, components, failed_record, ok_record
 
 from uiseg.errors import UisegError
+from uiseg.resize import resize_nearest
 
 
 @dataclass
@@ -93,8 +94,8 @@ class Writer:
         start = time.perf_counter()
         output.wait()
         size = output.group.sizes[row]
-        mask = nearest_resize(output.mask[row].numpy(), size)  # back to the image's own size
-        probs = None if output.probs is None else nearest_resize(output.probs[row].numpy(), size)
+        mask = resize_nearest(output.mask[row].numpy(), size)  # back to the image's own size
+        probs = None if output.probs is None else resize_nearest(output.probs[row].numpy(), size)
         try:
             write_outputs(self.out_dir, item, mask, probs, self.options.overlay)
         except (UisegError, OSError) as exc:

@@ -166,10 +166,13 @@ def test_check_dataset(kind, tmp_path):
         assert not mine, mine
         return
     assert len(mine) == len(inputs), (mine, inputs)
-    # Training and evaluation transforms load every accepted pair at the training size.
-    for transform in (train_transform((32, 32)), eval_transform((32, 32))):
+    # Training and evaluation transforms load every accepted pair at the training size (or, "aspect" eval,
+    # at the image's aspect ratio with image and mask the same size).
+    for transform in (train_transform((32, 32)), eval_transform((32, 32), "stretch")):
         for image, mask in SegDataset(pairs, transform):
             assert image.shape == (3, 32, 32) and mask.shape == (1, 32, 32)
+    for image, mask in SegDataset(pairs, eval_transform((32, 32), "aspect")):
+        assert image.shape[0] == 3 and image.shape[1:] == mask.shape[1:] and mask.shape[0] == 1
 
 
 def _mask_kinds():

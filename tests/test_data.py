@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from uiseg.data import Pair, SegDataset, check_dataset, describe, eval_transform
+from uiseg.data import Pair, SeededSampler, SegDataset, check_dataset, describe, eval_transform, pad_collate
 from uiseg.data.dataset import split_pairs
 from uiseg.data.discover import find_pairs
-from uiseg.data.transforms import JointTransform, ScaleCrop, to_unit_float, train_transform
+from uiseg.data.transforms import Geometry, train_transform
 from uiseg.data.validate import mask_problem
 from uiseg.errors import UisegError
 from uiseg.images import read_mask, read_rgb
-from uiseg.resize import hwc_to_chw, resize_image, resize_mask
+from uiseg.resize import aspect_size, resize_image, resize_nearest
 
 H, W = 16, 24
 
@@ -248,51 +248,81 @@ def near_edge(mask: np.ndarray) -> np.ndarray:
     return np.any([a != mask for a in around], axis=0)
 
 
-def test_train_geometry_keeps_image_and_mask_aligned():
-    torch.manual_seed(0)
+@pytest.mark.parametrize("policy", ["aspect", "stretch"])
+def test_train_geometry_keeps_image_and_mask_aligned(policy):
     image, mask = blocky()
-    transform = JointTransform(ScaleCrop((24, 32)))  # the geometry of train_transform, without colour
-    full = eval_transform((24, 32))(image, mask)
-    saw_full = False
+    geometry = Geometry(policy, (24, 32), crop_size=(16, 16) if policy == "aspect" else None)
+    full = eval_transform((24, 32), "stretch")(image, mask)[1][0].numpy().astype(bool)
+    rng, saw_full = np.random.default_rng(0), False
     for _ in range(40):
-        out_image, out_mask = transform(image, mask)
-        m = out_mask[0].numpy().astype(bool)
-        disagree = (out_image[0].numpy() >= 0.5) != m
+        out_image, out_mask = geometry(image, mask.astype(np.uint8), rng)
+        m = out_mask.astype(bool)
+        assert m.shape == ((16, 16) if policy == "aspect" else (24, 32))
+        disagree = (out_image[..., 0] >= 128) != m
         assert not (disagree & ~near_edge(m)).any()  # only at box borders, where bilinear meets nearest
-        saw_full |= torch.equal(out_mask, full[1])
-    assert saw_full  # the whole image (UI on the edges included) is shown sometimes
+        saw_full |= np.array_equal(m, full)
+    assert saw_full or policy == "aspect"  # stretch shows the whole image (UI on the edges) sometimes
 
 
-def test_train_transform_output_contract():
-    torch.manual_seed(1)
+def test_train_transform_output_contract_and_seeds():
     image = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
     mask = blocky(40, 30)[1]
-    transform = pickle.loads(pickle.dumps(train_transform((16, 16), strength=2.0)))
-    for _ in range(15):
-        out_image, out_mask = transform(image, mask)
-        assert (out_image.shape, out_mask.shape, out_image.dtype, out_mask.dtype) == (
-            (3, 16, 16), (1, 16, 16), torch.float32, torch.float32)
-        assert type(out_image) is torch.Tensor and type(out_mask) is torch.Tensor
-        assert 0.0 <= out_image.min() and out_image.max() <= 1.0
-        assert set(out_mask.unique().tolist()) <= {0.0, 1.0}
+    for policy in ("aspect", "stretch"):
+        transform = pickle.loads(pickle.dumps(train_transform((16, 16), strength=2.0, policy=policy)))
+        for seed in range(12):
+            out_image, out_mask = transform(image, mask, seed)
+            assert (out_image.shape, out_mask.shape, out_image.dtype, out_mask.dtype) == (
+                (3, 16, 16), (1, 16, 16), torch.float32, torch.float32)
+            assert type(out_image) is torch.Tensor and type(out_mask) is torch.Tensor
+            assert 0.0 <= out_image.min() and out_image.max() <= 1.0
+            assert set(out_mask.unique().tolist()) <= {0.0, 1.0}
+        again = transform(image, mask, 5)
+        assert all(torch.equal(a, b) for a, b in zip(again, transform(image, mask, 5)))  # the seed decides
+        assert not torch.equal(again[0], transform(image, mask, 6)[0])
     pytest.raises(UisegError, train_transform, (0, 16))
-    none = train_transform((16, 16), strength=0)(image, mask)  # strength 0: exactly the eval transform
-    assert all(torch.equal(a, b) for a, b in zip(none, eval_transform((16, 16))(image, mask)))
+    pytest.raises(UisegError, train_transform, (16, 16), 0.0, "native")
 
 
 def test_eval_transform_is_the_shared_resize():
     image, mask = blocky(37, 53, seed=3)
     image = image // 3 + np.random.default_rng(0).integers(0, 100, image.shape, dtype=np.uint8)
-    out_image, out_mask = eval_transform((16, 24))(image, mask)
-    assert torch.equal(out_image, to_unit_float(resize_image(hwc_to_chw(image), (16, 24))))
-    assert torch.equal(out_mask[0], torch.from_numpy(resize_mask(mask, (16, 24))).float())
+    out_image, out_mask = eval_transform((16, 24), "stretch")(image, mask)
+    assert torch.equal(out_image, torch.from_numpy(resize_image(image, (16, 24))).permute(2, 0, 1).float() / 255)
+    assert torch.equal(out_mask[0], torch.from_numpy(resize_nearest(mask, (16, 24))).float())
+    aspect_image, aspect_mask = eval_transform((16, 24), "aspect")(image, mask)
+    assert tuple(aspect_image.shape[-2:]) == aspect_size(37, 53, (16, 24)) == tuple(aspect_mask.shape[-2:])
+
+
+def test_pad_collate_marks_real_pixels():
+    items = [(torch.ones(3, 4, 6), torch.ones(1, 4, 6)), (torch.ones(3, 5, 3), torch.zeros(1, 5, 3))]
+    images, masks, valid = pad_collate(items)
+    assert images.shape == (2, 3, 5, 6) and masks.shape == valid.shape == (2, 1, 5, 6)
+    assert int(valid[0].sum()) == 24 and int(valid[1].sum()) == 15 and images[0, :, 4].sum() == 0
+
+
+def test_augmentation_does_not_depend_on_workers(tmp_path):
+    make_folders(tmp_path, [1, 2, 3, 4, 5, 6])
+    dataset = SegDataset(check_dataset(tmp_path), train_transform((H, W), strength=1.0, crop_size=(8, 8)))
+
+    def batches(workers):
+        sampler = SeededSampler(len(dataset), seed=3)
+        sampler.set_epoch(2)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=2, sampler=sampler, num_workers=workers)
+        return [torch.cat([im.flatten(), m.flatten()]) for im, m in loader]
+
+    first = batches(0)
+    assert all(torch.equal(a, b) for a, b in zip(first, batches(2))) and len(first) == 3
+    sampler = SeededSampler(6, seed=3)
+    assert list(sampler) == list(sampler) and sorted(i for i, _ in sampler) == list(range(6))
+    sampler.set_epoch(1)
+    assert list(sampler) != list(SeededSampler(6, seed=3))
 
 
 def test_dataset_picklable_and_loads_in_worker(tmp_path):
     make_folders(tmp_path, [1, 2, 3, 4], mask_ext=".jpg")
     pairs = check_dataset(tmp_path)
     dataset = pickle.loads(pickle.dumps(SegDataset(pairs, train_transform((H, W)))))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=1)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=1, sampler=SeededSampler(4, 0))
     images, masks = next(iter(loader))
     assert images.shape == (2, 3, H, W) and masks.shape == (2, 1, H, W)
     raw_image, raw_mask = SegDataset(pairs, None)[3]

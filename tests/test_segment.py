@@ -98,7 +98,7 @@ def test_other_sizes_write_masks_at_original_size(models, shots, tmp_path, size)
         with Image.open(src) as im, Image.open(out / src.relative_to(shots).with_suffix(".png")) as mask:
             assert mask.size == im.size
     assert json.loads((out / "run.json").read_text())["arguments"]["resolved"]["size"] == (
-        "native" if size == "native" else [24, 40])
+        "native" if size == "native" else "fixed 40x24")
 
 
 def test_resume_skips_finished_images(models, shots, tmp_path):

@@ -7,11 +7,12 @@ from collections import deque
 import numpy as np
 import pytest
 import torch
-from uiseg.infer.io import name_outputs, nearest_resize
+from uiseg.infer.io import name_outputs
 from uiseg.infer.pipeline import Batcher, Group
 from uiseg.infer.report import Journal, components, read_lines
 
-from uiseg.resize import resize_mask
+from uiseg.data.transforms import _resample
+from uiseg.resize import resize_nearest
 
 
 def bfs_components(mask: np.ndarray) -> list[tuple]:
@@ -47,9 +48,14 @@ def test_components_match_a_breadth_first_search():
 
 
 @pytest.mark.parametrize("size", [(720, 1280), (37, 50), (1000, 333), (64, 64)])
-def test_nearest_resize_samples_like_resize_mask(size):
+def test_nearest_resize_samples_pixel_centres(size):
     mask = np.random.default_rng(1).random((64, 64)) > 0.5
-    assert np.array_equal(nearest_resize(mask, size), resize_mask(mask, size))
+    out = resize_nearest(mask, size)
+    for y, x in [(0, 0), (size[0] - 1, size[1] - 1), (size[0] // 3, size[1] // 2)]:
+        assert out[y, x] == mask[int((y + 0.5) * 64 / size[0]), int((x + 0.5) * 64 / size[1])]
+    # training's mask resampling (a crop box) follows the same rule for the whole image
+    crop = _resample(np.zeros((64, 64, 3), np.uint8), mask, (0, 0, 64, 64), size)[1]
+    assert np.array_equal(out, crop)
 
 
 def test_outputs_are_named_without_collisions():

@@ -50,10 +50,17 @@ def save_prediction_grid(predict: Callable[[torch.Tensor], torch.Tensor], sample
     return path
 
 
-def fixed_samples(dataset, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first `count` items of a dataset, stacked: the same images every epoch, so the grids compare."""
-    items = [dataset[i] for i in range(min(count, len(dataset)))]
-    return torch.stack([im for im, _ in items]), torch.stack([m for _, m in items])
+def fixed_samples(dataset, count: int, multiple: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `count` items of a dataset, zero-padded to one size (a multiple of `multiple`, so the model
+    takes them) and stacked: the same images every epoch, so the grids compare."""
+    from uiseg.data import pad_collate
+    from uiseg.model import padded_size
+
+    images, masks, _ = pad_collate([dataset[i] for i in range(min(count, len(dataset)))])
+    h, w = images.shape[-2:]
+    ph, pw = padded_size(h, w, multiple)
+    pad = (0, pw - w, 0, ph - h)
+    return torch.nn.functional.pad(images, pad), torch.nn.functional.pad(masks, pad)
 
 
 class ValidationGrid(pl.Callback):

@@ -33,11 +33,13 @@ class Contract:
 
     Input: RGB float in [0, 1], NCHW, H and W padded to a multiple of `pad_multiple`; normalisation
     (mean/std) happens inside the model. Output: logits N x C x H x W; `threshold` applies to sigmoid(logits).
-    `resize_policy` is how training saw images: "resize" stretches every image to `image_size` (H, W).
+    `resize_policy` is how training saw images, relative to `image_size` (H, W): "aspect" keeps each image's
+    aspect ratio at the pixel count of image_size, "stretch" ("resize" in older files) resizes to image_size,
+    "native" keeps the image's size (see uiseg.resize).
     """
 
     image_size: tuple[int, int] = (224, 256)
-    resize_policy: str = "resize"
+    resize_policy: str = "aspect"
     pad_multiple: int = 16
     threshold: float = 0.5
     classes: tuple[str, ...] = ("ui",)

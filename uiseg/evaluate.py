@@ -33,7 +33,7 @@ from uiseg.config import Contract
 from uiseg.errors import UisegError
 from uiseg.images import atomic_write_bytes, read_mask, read_rgb
 from uiseg.model import padded_size
-from uiseg.resize import hwc_to_chw, resize_image
+from uiseg.resize import SizePolicy, hwc_to_chw, resize_image, size_policy
 
 METRICS = ("iou", "dice", "precision", "recall")
 
@@ -101,43 +101,48 @@ def pixel_counts(prob: torch.Tensor, mask: torch.Tensor, threshold: float) -> di
 
 # -- data ----------------------------------------------------------------------------------------------
 class EvalDataset(torch.utils.data.Dataset):
-    """(image resized and padded for the model, float [0, 1]; mask at original size, bool; index)."""
+    """(image at the policy's size, uint8 3 x h x w; mask at original size, bool; index)."""
 
-    def __init__(self, pairs, contract: Contract):
-        if contract.resize_policy != "resize":
-            raise UisegError(f"resize policy {contract.resize_policy!r} is not supported by evaluate; "
-                             "retrain with the current uiseg")
-        self.pairs, self.contract = list(pairs), contract
+    def __init__(self, pairs, policy: SizePolicy):
+        self.pairs, self.policy = list(pairs), policy
 
     def __len__(self) -> int:
         return len(self.pairs)
 
     def __getitem__(self, i: int):
         pair = self.pairs[i]
-        image = resize_image(hwc_to_chw(read_rgb(pair.image)), tuple(self.contract.image_size))
-        h, w = image.shape[-2:]
-        ph, pw = padded_size(h, w, self.contract.pad_multiple)
-        image = F.pad(image.float() / 255.0, (0, pw - w, 0, ph - h))
+        rgb = read_rgb(pair.image)
+        image = hwc_to_chw(resize_image(rgb, self.policy.target(*rgb.shape[:2])))
         return image, torch.from_numpy(read_mask(pair.mask)), i
 
 
-def _collate(batch):
-    return torch.stack([b[0] for b in batch]), [b[1] for b in batch], [b[2] for b in batch]
+def _collate(batch, multiple: int):
+    """Zero-pad the batch right/bottom to one size, a multiple of the model's; keep each image's (h, w)."""
+    sizes = [tuple(b[0].shape[-2:]) for b in batch]
+    ph, pw = padded_size(max(s[0] for s in sizes), max(s[1] for s in sizes), multiple)
+    images = torch.zeros((len(batch), 3, ph, pw))
+    for k, (image, _, _) in enumerate(batch):
+        images[k, :, :image.shape[1], :image.shape[2]] = image.float() / 255.0
+    return images, sizes, [b[1] for b in batch], [b[2] for b in batch]
 
 
-def evaluate_pairs(pairs, predictor: Predictor, batch_size: int = 8, workers: int = 0) -> list[dict]:
-    """Per-image rows (key, paths, size, counts, scores) in input order."""
+def evaluate_pairs(pairs, predictor: Predictor, batch_size: int = 8, workers: int = 0,
+                   size: str = "auto") -> list[dict]:
+    """Per-image rows (key, paths, size, counts, scores) in input order; `size` as `uiseg segment --size`."""
+    from functools import partial
+
     from torch.utils.data import DataLoader
 
     contract = predictor.contract
-    h, w = contract.image_size
-    loader = DataLoader(EvalDataset(pairs, contract), batch_size=batch_size, num_workers=workers,
-                        collate_fn=_collate, pin_memory=predictor.device.type == "cuda")
+    policy = size_policy(size, contract)
+    loader = DataLoader(EvalDataset(pairs, policy), batch_size=batch_size, num_workers=workers,
+                        collate_fn=partial(_collate, multiple=contract.pad_multiple),
+                        pin_memory=predictor.device.type == "cuda")
     rows = []
-    for images, masks, indices in loader:
-        probs = predictor.predict(images.to(predictor.device, non_blocking=True))[..., :h, :w]
-        for prob, mask, i in zip(probs, masks, indices):
-            counts = pixel_counts(prob, mask, contract.threshold)
+    for images, sizes, masks, indices in loader:
+        probs = predictor.predict(images.to(predictor.device, non_blocking=True))
+        for prob, (h, w), mask, i in zip(probs, sizes, masks, indices):
+            counts = pixel_counts(prob[..., :h, :w], mask, contract.threshold)
             pair = pairs[i]
             rows.append({"key": pair.key, "image": str(pair.image), "mask": str(pair.mask),
                          "width": int(mask.shape[1]), "height": int(mask.shape[0]),
@@ -191,7 +196,7 @@ def format_table(summary: dict, rows: list[dict], worst: int = 5) -> str:
 
 
 def run_evaluation(data: str | Path, model: str | Path, out: str | Path | None = None, batch_size: int = 8,
-                   workers: int | None = None, device: str | None = None,
+                   workers: int | None = None, device: str | None = None, size: str = "auto",
                    log: Callable[[str], None] = print) -> dict:
     """Check DATA (both layouts), evaluate the model on it, write OUT/per_image.csv + OUT/summary.json."""
     from uiseg.data import check_dataset
@@ -201,14 +206,15 @@ def run_evaluation(data: str | Path, model: str | Path, out: str | Path | None =
     pairs = check_dataset(data, workers=workers)
     predictor = open_predictor(model, device)
     t0 = time.perf_counter()
-    rows = evaluate_pairs(pairs, predictor, batch_size=batch_size, workers=default_workers(workers))
+    rows = evaluate_pairs(pairs, predictor, batch_size=batch_size, workers=default_workers(workers), size=size)
     seconds = time.perf_counter() - t0
     summary = summarize(rows)
     summary.update({
         "data": str(data), "model": predictor.source, "device": str(predictor.device),
         "contract": predictor.contract.to_dict(), "seconds": round(seconds, 3),
         "images_per_second": round(len(rows) / seconds, 2) if seconds > 0 else None,
-        "method": "predict at the contract's image_size (resize policy), upsample probabilities bilinearly to "
+        "size": str(size_policy(size, predictor.contract)),
+        "method": "predict at the size policy's input size, upsample probabilities bilinearly to "
                   "the original size, threshold; overall = summed TP/FP/FN over all pixels",
         "per_image_csv": str(out / "per_image.csv"),
     })

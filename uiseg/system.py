@@ -21,7 +21,7 @@ from torchmetrics.classification import BinaryF1Score, BinaryJaccardIndex, Binar
 
 from uiseg.config import Contract, ModelConfig, from_dict
 from uiseg.errors import UisegError
-from uiseg.model import UNet
+from uiseg.model import UNet, padded_size
 
 LOSSES = ("bce", "bce+dice")
 OPTIMIZERS = ("adam", "adamw")
@@ -140,8 +140,13 @@ class UisegSystem(pl.LightningModule):
         return loss
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        image, mask = batch
-        logits = self(image)
+        """Batches of mixed sizes come zero-padded with a valid-pixel map (uiseg.data.pad_collate); the model
+        sees them padded to its multiple, as at inference, and only real pixels are scored."""
+        image, mask, valid = batch
+        h, w = image.shape[-2:]
+        ph, pw = padded_size(h, w, self.model_config.pad_multiple)
+        logits = self(F.pad(image, (0, pw - w, 0, ph - h)))[..., :h, :w]
+        logits, mask = logits[valid], mask[valid]
         self.log("val_loss", self.loss(logits, mask), on_epoch=True, batch_size=image.shape[0], sync_dist=True)
         self.val_metrics.update(torch.sigmoid(logits.float()), mask.to(torch.int64))
         self.log_dict(self.val_metrics, on_epoch=True, prog_bar=True, batch_size=image.shape[0])

@@ -25,7 +25,9 @@ from uiseg.model import padded_size
 class TrainConfig:
     """Everything about a run except the UNet's shape (ModelConfig). Defaults are the GPU recipe."""
 
-    image_size: tuple[int, int] = (224, 256)  # (H, W) every image is resized to (the contract's resize policy)
+    image_size: tuple[int, int] = (224, 256)  # (H, W) the inference size: with "aspect", its pixel count
+    resize_policy: str = "aspect"  # how images meet image_size, in training and (recorded in the contract) later
+    crop_size: tuple[int, int] | None = None  # (H, W) training windows ("aspect"); None: image_size
     batch_size: int = 32
     learning_rate: float = 3e-3  # peak LR of the one-cycle schedule; BN + AdamW tolerates it at batch 32
     weight_decay: float = 1e-4
@@ -39,7 +41,7 @@ class TrainConfig:
     overfit_num: int | None = None
     seed: int = 0
     workers: int | None = None  # None: min(8, cores - 1)
-    augment: float = 0.5  # strength of the photometric augmentation (0 = random scale/crop only)
+    augment: float = 0.5  # strength of the photometric augmentation (0 = random zoom/crop only)
     early_stop_patience: int | None = None
     accumulate_grad_batches: int = 1
     time_budget: float | None = None  # seconds of training; stops then, and the LR schedule follows the clock
@@ -65,7 +67,7 @@ class TrainConfig:
 RECIPES: dict[str, dict[str, Any]] = {
     "gpu": {},
     "cpu": {
-        "image_size": (112, 128),
+        "crop_size": (112, 128),  # windows of 256x224-scale frames: inference sees what training saw, 4x cheaper
         "batch_size": 8,
         "augment": 0.0,
         "synth_count": 1500,
@@ -109,14 +111,14 @@ def _uses_cuda(accelerator: str) -> bool:
     return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
 
 
-def check_image_size(image_size: tuple[int, int], depth: int) -> None:
+def check_image_size(image_size: tuple[int, int], depth: int, flag: str = "--image-size") -> None:
     """Training size must be a multiple of 2^depth; the error names the size to use instead."""
     h, w = image_size
     multiple = 2**depth
     if h % multiple or w % multiple:
         ph, pw = padded_size(h, w, multiple)
-        raise UisegError(f"--image-size {w}x{h} is not a multiple of {multiple} (2^depth, depth={depth}); "
-                         f"use --image-size {pw}x{ph} (the padded size)")
+        raise UisegError(f"{flag} {w}x{h} is not a multiple of {multiple} (2^depth, depth={depth}); "
+                         f"use {flag} {pw}x{ph} (the padded size)")
 
 
 def default_workers(workers: int | None) -> int:
@@ -173,15 +175,16 @@ def make_loaders(train_pairs, val_pairs, cfg: TrainConfig):
     import torch
     from torch.utils.data import DataLoader
 
-    from uiseg.data import SegDataset, eval_transform, train_transform
+    from uiseg.data import SeededSampler, SegDataset, eval_transform, pad_collate, train_transform
 
     workers = default_workers(cfg.workers)
     common = {"num_workers": workers, "persistent_workers": workers > 0, "pin_memory": torch.cuda.is_available()}
-    train_ds = SegDataset(train_pairs, train_transform(cfg.image_size, strength=cfg.augment))
-    val_ds = SegDataset(val_pairs, eval_transform(cfg.image_size))
-    train = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True,
+    train_ds = SegDataset(train_pairs, train_transform(cfg.image_size, cfg.augment, cfg.resize_policy,
+                                                       cfg.crop_size))
+    val_ds = SegDataset(val_pairs, eval_transform(cfg.image_size, cfg.resize_policy))
+    train = DataLoader(train_ds, batch_size=cfg.batch_size, sampler=SeededSampler(len(train_ds), cfg.seed),
                        drop_last=len(train_ds) > cfg.batch_size, **common)
-    val = DataLoader(val_ds, batch_size=cfg.batch_size, shuffle=False, **common)
+    val = DataLoader(val_ds, batch_size=cfg.batch_size, shuffle=False, collate_fn=pad_collate, **common)
     return train, val
 
 
@@ -197,6 +200,8 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
     out = Path(out)
     model_cfg = model_cfg or ModelConfig()
     check_image_size(cfg.image_size, model_cfg.depth)
+    if cfg.crop_size is not None:
+        check_image_size(cfg.crop_size, model_cfg.depth, "--crop-size")
     out.mkdir(parents=True, exist_ok=True)
     if data is None:
         data, val_data = synthesize(out, cfg, log)
@@ -207,7 +212,7 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
     system, model_cfg = system_for_run(cfg, model_cfg, resume)
     train_loader, val_loader = make_loaders(train_pairs, val_pairs, cfg)
     trainer, parts = build_trainer(cfg, out, val_loader.dataset, steps_per_epoch=len(train_loader),
-                                  log=log)
+                                   model_depth=model_cfg.depth, log=log)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # Lightning 2.6 on torch 2.14 warns about its own pytree use on every run; nothing a user can act on.
@@ -222,7 +227,8 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
 
 def config_dict(cfg: TrainConfig, model_cfg: ModelConfig) -> dict:
     """Plain-value view of a run's configuration (what summary.json and the checkpoint record)."""
-    contract = Contract(image_size=tuple(cfg.image_size), pad_multiple=model_cfg.pad_multiple)
+    contract = Contract(image_size=tuple(cfg.image_size), resize_policy=cfg.resize_policy,
+                        pad_multiple=model_cfg.pad_multiple)
     return {"train": asdict(cfg), "model": asdict(model_cfg), "contract": contract.to_dict()}
 
 

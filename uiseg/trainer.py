@@ -106,7 +106,7 @@ def _precision(cfg) -> str:
     return "32-true"
 
 
-def build_trainer(cfg, out: Path, val_dataset, steps_per_epoch: int,
+def build_trainer(cfg, out: Path, val_dataset, steps_per_epoch: int, model_depth: int = 4,
                   log: Callable[[str], None] = print) -> tuple[pl.Trainer, RunParts]:
     """The Trainer with uiseg's callbacks, loggers and profiler; cfg.trainer extras override everything.
 
@@ -118,7 +118,7 @@ def build_trainer(cfg, out: Path, val_dataset, steps_per_epoch: int,
                                  save_top_k=1, save_last=True, auto_insert_metric_name=False,
                                  enable_version_counter=False)
     history = MetricHistory(log=None if progress else log)
-    grid = ValidationGrid(out, fixed_samples(val_dataset, cfg.grid_images))
+    grid = ValidationGrid(out, fixed_samples(val_dataset, cfg.grid_images, 2**model_depth))
     callbacks = [checkpoint, history, grid, LearningRateMonitor(logging_interval="step")]
     if cfg.early_stop_patience:
         callbacks.append(EarlyStopping(monitor="val_iou", mode="max", patience=cfg.early_stop_patience))

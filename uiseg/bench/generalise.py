@@ -124,8 +124,7 @@ def run_fold(fold: Fold, recipe: str, overrides: dict, root: Path, test_count: i
         shutil.rmtree(run)
     summary = run_training(cfg, model_cfg, out=run, data=train, val_data=val, log=lambda m: None)
     last = run / "checkpoints" / "last.ckpt"
-    sized = {} if size == "auto" else {"size": size}
-    ev = run_evaluation(test, last, out=run / "eval", log=lambda m: None, **sized)
+    ev = run_evaluation(test, last, out=run / "eval", size=size, log=lambda m: None)
     row = {"axis": fold.axis, "held_out": fold.held_out, **{k: round(v, 4) for k, v in ev["overall"].items()},
            "steps": summary["steps"], "train_s": summary["seconds"], "data_s": round(data_s, 1),
            "val_iou_in_distribution": summary["best"].get("val_iou"), "test_images": ev["images"]}

@@ -18,11 +18,14 @@ from uiseg.cli._common import friendly_errors
 @click.option("--batch-size", type=click.IntRange(1), default=8)
 @click.option("--workers", type=click.IntRange(0), help="DataLoader workers [min(8, cores - 1)].")
 @click.option("--device", help="cpu, cuda, cuda:1 ... [cuda if available, else cpu]")
+@click.option("--size", default="auto",
+              help="Model input size, as `uiseg segment --size`: auto (the model's own policy), aspect, stretch, "
+                   "native or WIDTHxHEIGHT.")
 @friendly_errors
-def command(data, checkpoint, model, out, batch_size, workers, device):
+def command(data, checkpoint, model, out, batch_size, workers, device, size):
     """Score a model on DATA (folders or seed layout): IoU, Dice, precision, recall, overall and per image.
 
-    Images are predicted at the model's training size and scored against the masks at their original size.
+    Images are predicted at the --size policy's input size and scored against the masks at their own size.
     Writes OUT/per_image.csv (worst IoU first) and OUT/summary.json.
     """
     from uiseg.evaluate import run_evaluation
@@ -30,4 +33,4 @@ def command(data, checkpoint, model, out, batch_size, workers, device):
     if (checkpoint is None) == (model is None):
         raise click.UsageError("pass exactly one of --checkpoint CKPT or --model model.ts|model.onnx")
     run_evaluation(data, checkpoint or model, out=out, batch_size=batch_size, workers=workers, device=device,
-                   log=click.echo)
+                   size=size, log=click.echo)

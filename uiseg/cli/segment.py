@@ -12,12 +12,12 @@ from uiseg.cli._common import friendly_errors
 from uiseg.errors import UisegError
 
 SIZE_HELP = (
-    "Model input size. auto (default): the size the model was trained at, from its metadata (cheap: about "
-    "0.04 s per image at 256x224 on a 2-core CPU). native: full resolution, padded to the model's multiple and "
-    "cropped back (finer masks, but about 2.3 s for a 1280x720 image on a 2-core CPU: 16x the pixels, ~50x "
-    "the time). "
-    "WIDTHxHEIGHT, e.g. 512x448: resize to that size (cost grows with the pixel count). Masks are always "
-    "written at each image's own size."
+    "Model input size. auto (default): the model's own policy, from its metadata. aspect: keep each image's "
+    "aspect ratio at the pixel count the model was trained at (a 256x224 model sees 1280x720 as 341x192: about "
+    "as cheap as 256x224). stretch: resize every image to the training size. native: full resolution, padded "
+    "to the model's multiple and cropped back (a 1280x720 image is 16x the pixels of 256x224, ~16-50x the "
+    "time). WIDTHxHEIGHT, e.g. 512x448: resize to that size (cost grows with the pixel count). Masks are "
+    "always written at each image's own size."
 )
 
 
@@ -33,13 +33,13 @@ def _shard(ctx, param, value):
 
 
 def _size(ctx, param, value):
-    if value not in ("auto", "native"):
+    if value not in ("auto", "native", "aspect", "stretch"):
         from uiseg.config import parse_size
 
         try:
             parse_size(value, "--size")
         except UisegError as exc:
-            raise click.BadParameter(f"{exc}; or auto or native") from None
+            raise click.BadParameter(f"{exc}; or auto, aspect, stretch or native") from None
     return value
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from uiseg.data.discover import Pair
 from uiseg.data.transforms import to_tensors
@@ -45,12 +46,36 @@ def split_pairs(pairs: Sequence[Pair], val_fraction: float = 0.1, seed: int = 0,
     return by_key(ordered[n_val:]), by_key(ordered[:n_val])
 
 
+class SeededSampler(Sampler):
+    """A seeded permutation per epoch that yields (index, sample seed) keys for SegDataset.
+
+    The augmentation of every sample then depends only on (seed, epoch, position), never on which DataLoader
+    worker draws it or how many there are: the same seed gives the same batches on any machine. Lightning
+    calls set_epoch() before each epoch (also after --resume), so a resumed run continues the same sequence.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n, self.seed, self.epoch = n, int(seed), 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        rng = np.random.default_rng([self.seed, self.epoch, 0x5A4D])
+        order, seeds = rng.permutation(self.n), rng.integers(0, 2**62, self.n)
+        return iter([(int(i), int(s)) for i, s in zip(order, seeds)])
+
+    def __len__(self) -> int:
+        return self.n
+
+
 class SegDataset(Dataset):
     """Decodes pair i with read_rgb/read_mask and applies the joint `transform`.
 
     Items are (image float32 3xHxW in [0, 1], mask float32 1xHxW in {0, 1}). With `transform=None` the images
-    keep their own size (only useful with batch size 1, e.g. full-resolution evaluation). Holds only paths and
-    a picklable transform, so DataLoader worker processes can receive it.
+    keep their own size. A random transform (TrainTransform) needs a seed: keys are (index, seed) pairs from
+    SeededSampler; a plain index uses the index as the seed. Holds only paths and a picklable transform, so
+    DataLoader worker processes can receive it.
     """
 
     def __init__(self, pairs: Sequence[Pair], transform: Callable | None) -> None:
@@ -60,16 +85,21 @@ class SegDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key) -> tuple[torch.Tensor, torch.Tensor]:
+        index, seed = key if isinstance(key, tuple) else (key, key)
         pair = self.pairs[index]
         image, mask = read_rgb(pair.image), read_mask(pair.mask)
         if image.shape[:2] != mask.shape:
             # Only reachable when check_dataset was skipped; name both files rather than fail inside torch.
             raise UisegError(size_problem(pair, image.shape[:2], mask.shape))
-        return (self.transform or to_tensors)(image, mask)
+        if self.transform is None:
+            return to_tensors(image, mask)
+        if getattr(self.transform, "random", False):
+            return self.transform(image, mask, seed)
+        return self.transform(image, mask)
 
     def __repr__(self) -> str:
         return f"SegDataset({len(self.pairs)} pairs, transform={self.transform!r})"
 
 
-__all__ = ["SegDataset", "split_pairs"]
+__all__ = ["SeededSampler", "SegDataset", "split_pairs"]

@@ -1,17 +1,18 @@
-"""Joint image + mask transforms (torchvision.transforms.v2 with tv_tensors.Image / tv_tensors.Mask).
+"""Training and validation transforms: image + mask geometry through uiseg.resize, colour through torchvision.
 
-Both transforms take what uiseg.images gives (HxWx3 uint8 RGB, HxW bool mask; numpy or torch) and return
-(image float32 3xHxW in [0, 1], mask float32 1xHxW in {0, 1}).
+Both take what uiseg.images gives (H x W x 3 uint8 RGB, H x W bool mask) and return (image float32 3 x h x w in
+[0, 1], mask float32 1 x h x w in {0, 1}).
 
-Geometry goes through uiseg.resize for both: images bilinear with antialiasing, masks nearest-neighbour
-(NEAREST_EXACT, which samples pixel centres like bilinear does, so mask and image stay aligned). The eval transform
-is therefore exactly the inference resize, and a full-image "crop" in training is exactly the eval transform.
-Photometric steps run after the resize, at training size, where they are cheapest; v2 applies them to the
-Image only and passes the Mask through.
+Geometry follows the contract's size policy, so training sees what inference will feed the model:
+- "aspect": the image is scaled, aspect ratio kept, to about the pixel count of `image_size` (the inference
+  size), times a random zoom; a random `crop_size` window of it is taken (zero-padded right/bottom when the
+  image is smaller, as inference pads). Games draw UI at many scales; the zoom teaches all of them.
+- "stretch": a random crop box (area and aspect jitter) of the image, stretched to `image_size`.
+Every random number comes from a numpy Generator seeded per sample and per epoch (see SeededSampler), so the
+augmentation never depends on the number of DataLoader workers or on the machine.
 
 No flips: game UI is not mirror-symmetric (HP bars sit top-left, minimaps top-right, text reads left to right,
-dialog boxes sit at the bottom), so a flipped screenshot teaches layouts the model will never see; synth already
-places elements anywhere sometimes, which is the variety flips would add.
+dialog boxes sit at the bottom), so a flipped screenshot teaches layouts the model will never see.
 """
 
 from __future__ import annotations
@@ -20,120 +21,108 @@ import math
 
 import numpy as np
 import torch
-from torchvision import tv_tensors
-from torchvision.transforms import v2
 
 from uiseg.errors import UisegError
-from uiseg.resize import resize_image, resize_mask
+from uiseg.resize import aspect_size, canonical_policy, hwc_to_chw, resize_image, resize_nearest
 
 
 def to_unit_float(image: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] -> float32 [0, 1] as `x.float() / 255`, bit for bit what evaluation and export do.
-
-    (v2.ToDtype multiplies by 1/255 instead, which can differ in the last bit; eval must not.)
-    """
+    """uint8 [0, 255] -> float32 [0, 1] as `x.float() / 255`, bit for bit what evaluation and export do."""
     return image.to(torch.float32).div_(255.0)
 
 
-def _check_size(image_size) -> tuple[int, int]:
+def _check_size(image_size, what: str = "image_size") -> tuple[int, int]:
     try:
         h, w = (int(v) for v in image_size)
     except (TypeError, ValueError):
-        raise UisegError(f"image_size {image_size!r} must be (height, width)") from None
+        raise UisegError(f"{what} {image_size!r} must be (height, width)") from None
     if h < 1 or w < 1:
-        raise UisegError(f"image_size {image_size!r} must be positive (height, width)")
+        raise UisegError(f"{what} {image_size!r} must be positive (height, width)")
     return h, w
 
 
-def _tensor(array) -> torch.Tensor:
-    if not isinstance(array, np.ndarray):
-        return array
-    # Pillow hands out read-only arrays; torch warns on those, so copy them (cheap next to the decode).
-    return torch.from_numpy(np.ascontiguousarray(array) if array.flags.writeable else array.copy(order="C"))
+def _check_pair(image, mask) -> tuple[np.ndarray, np.ndarray]:
+    image, mask = np.asarray(image), np.asarray(mask)
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise UisegError(f"expected an HxWx3 uint8 image, got {image.shape} {image.dtype}")
+    if mask.shape != image.shape[:2]:
+        raise UisegError(f"mask is {mask.shape} but image is {image.shape[:2]}; they must match")
+    return image, (mask > 0).astype(np.uint8)
 
 
-def _wrap(image, mask) -> tuple[tv_tensors.Image, tv_tensors.Mask]:
-    """numpy/torch HxWx3 uint8 + HxW bool -> tv_tensors (3xHxW uint8, 1xHxW uint8)."""
-    img = _tensor(image)
-    msk = _tensor(mask)
-    if img.dim() != 3 or img.shape[-1] != 3 or img.dtype != torch.uint8:
-        raise UisegError(f"expected an HxWx3 uint8 image, got {tuple(img.shape)} {img.dtype}")
-    if tuple(msk.shape) != tuple(img.shape[:2]):
-        raise UisegError(f"mask is {tuple(msk.shape)} but image is {tuple(img.shape[:2])}; they must match")
-    return tv_tensors.Image(img.permute(2, 0, 1)), tv_tensors.Mask((msk > 0).to(torch.uint8)[None])
-
-
-def _finish(image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Plain float32 tensors out: DataLoader collation and the model do not need tv_tensor subclasses."""
-    image = image.as_subclass(torch.Tensor)
-    image = to_unit_float(image) if image.dtype == torch.uint8 else image.clamp(0.0, 1.0)
-    return image, mask.as_subclass(torch.Tensor).to(torch.float32)
+def _tensors(image: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    img = to_unit_float(hwc_to_chw(image))  # a new float tensor: sharing the uint8 buffer is safe
+    return img, torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None]
 
 
 def to_tensors(image, mask) -> tuple[torch.Tensor, torch.Tensor]:
-    """No resize: HxWx3 uint8 + HxW bool -> (float32 3xHxW in [0, 1], float32 1xHxW in {0, 1})."""
-    return _finish(*_wrap(image, mask))
+    """No resize: H x W x 3 uint8 + H x W bool -> (float32 3 x H x W in [0, 1], float32 1 x H x W in {0, 1})."""
+    return _tensors(*_check_pair(image, mask))
 
 
-class ScaleCrop(v2.Transform):
-    """Random crop (area `scale` of the image, aspect `aspect` relative to the image's own), resized to `size`.
-
-    Unlike v2.RandomResizedCrop, the aspect range is relative to each input: a 1920x1080 shot and a 160x144 shot
-    are both stretched to `size` at inference (the "resize" policy), so a crop keeps each one's own proportions
-    and training sees the same distortion that inference will. With probability `full_p` the whole image is used,
-    so UI that sits on the very edges (HUD bars, corner counters) is seen where it really is.
-    """
-
-    def __init__(self, size, scale=(0.35, 1.0), aspect=(3 / 4, 4 / 3), full_p: float = 0.25) -> None:
-        super().__init__()
-        self.size = _check_size(size)
-        self.scale, self.aspect, self.full_p = tuple(scale), tuple(aspect), float(full_p)
-
-    def make_params(self, flat_inputs: list) -> dict:
-        h, w = flat_inputs[0].shape[-2:]
-        if torch.rand(()) < self.full_p:
-            return {"box": (0, 0, h, w)}
-        area = torch.empty(()).uniform_(*self.scale).item()
-        log_lo, log_hi = math.log(self.aspect[0]), math.log(self.aspect[1])
-        ratio = math.exp(torch.empty(()).uniform_(log_lo, log_hi).item())
-        ch = min(h, max(1, round(h * math.sqrt(area / ratio))))
-        cw = min(w, max(1, round(w * math.sqrt(area * ratio))))
-        top = int(torch.randint(0, h - ch + 1, ()).item())
-        left = int(torch.randint(0, w - cw + 1, ()).item())
-        return {"box": (top, left, ch, cw)}
-
-    def transform(self, inpt, params: dict):
-        top, left, h, w = params["box"]
-        plain = inpt.as_subclass(torch.Tensor)[..., top:top + h, left:left + w]
-        # Plain tensors on purpose: handed a tv_tensors.Mask, F.resize would pick its own (legacy NEAREST) kernel.
-        if isinstance(inpt, tv_tensors.Mask):
-            return tv_tensors.wrap(resize_mask(plain, self.size), like=inpt)
-        if isinstance(inpt, tv_tensors.Image):
-            return tv_tensors.wrap(resize_image(plain, self.size), like=inpt)
-        return inpt
+def _resample(image: np.ndarray, mask: np.ndarray, box: tuple[float, float, float, float],
+              size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Source region box=(x0, y0, x1, y1) of image and mask resampled to size=(h, w) (masks nearest)."""
+    x0, y0, x1, y1 = box
+    out = resize_image(image, size, box=box)
+    h, w = size
+    rows = np.minimum(np.floor(y0 + (np.arange(h) + 0.5) * ((y1 - y0) / h)).astype(np.int64), mask.shape[0] - 1)
+    cols = np.minimum(np.floor(x0 + (np.arange(w) + 0.5) * ((x1 - x0) / w)).astype(np.int64), mask.shape[1] - 1)
+    return out, mask[rows][:, cols]
 
 
-class JointTransform:
-    """Callable (image, mask) -> (image, mask) around a v2 pipeline; picklable for DataLoader workers."""
-
-    def __init__(self, pipeline: v2.Transform) -> None:
-        self.pipeline = pipeline
-
-    def __call__(self, image, mask) -> tuple[torch.Tensor, torch.Tensor]:
-        return _finish(*self.pipeline(*_wrap(image, mask)))
-
-    def __repr__(self) -> str:
-        return f"JointTransform({self.pipeline})"
+def _pad(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-pad right/bottom to size=(h, w): the padding inference adds, which is never UI."""
+    h, w = size
+    dh, dw = h - image.shape[0], w - image.shape[1]
+    if dh <= 0 and dw <= 0:
+        return image, mask
+    return (np.pad(image, ((0, max(0, dh)), (0, max(0, dw)), (0, 0))),
+            np.pad(mask, ((0, max(0, dh)), (0, max(0, dw)))))
 
 
-def _photometric(strength: float, size: tuple[int, int]) -> list[v2.Transform]:
-    """Colour, compression and sensor-like noise; magnitudes and probabilities scale with `strength`."""
+class Geometry:
+    """The random geometry of one training sample under a size policy (see the module docstring)."""
+
+    def __init__(self, policy: str, image_size, crop_size=None, zoom=(0.6, 1.6), area=(0.35, 1.0),
+                 aspect=(3 / 4, 4 / 3), full_p: float = 0.25):
+        self.policy = canonical_policy(policy)
+        if self.policy == "native":
+            raise UisegError("training needs a size: use the aspect or stretch policy")
+        self.size = _check_size(image_size)
+        self.crop = _check_size(crop_size or image_size, "crop_size")
+        self.zoom, self.area, self.aspect, self.full_p = tuple(zoom), tuple(area), tuple(aspect), float(full_p)
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator):
+        h, w = mask.shape
+        if self.policy == "stretch":
+            if rng.random() < self.full_p:
+                return _resample(image, mask, (0, 0, w, h), self.size)
+            area = rng.uniform(*self.area)
+            ratio = math.exp(rng.uniform(math.log(self.aspect[0]), math.log(self.aspect[1])))
+            ch = min(h, max(1, round(h * math.sqrt(area / ratio))))
+            cw = min(w, max(1, round(w * math.sqrt(area * ratio))))
+            top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+            return _resample(image, mask, (left, top, left + cw, top + ch), self.size)
+        zoom = math.exp(rng.uniform(math.log(self.zoom[0]), math.log(self.zoom[1])))
+        sh, sw = aspect_size(h, w, self.size, zoom)  # the whole image at this zoom
+        ch, cw = min(self.crop[0], sh), min(self.crop[1], sw)
+        top, left = int(rng.integers(0, sh - ch + 1)), int(rng.integers(0, sw - cw + 1))
+        fy, fx = h / sh, w / sw
+        box = (left * fx, top * fy, (left + cw) * fx, (top + ch) * fy)
+        return _pad(*_resample(image, mask, box, (ch, cw)), self.crop)
+
+
+def _photometric(strength: float, size: tuple[int, int]):
+    """Colour, compression and sensor-like noise on the image only; magnitudes and odds scale with strength."""
+    from torchvision.transforms import v2
+
     s = strength
 
-    def p(base: float) -> float:  # probabilities scale with strength too, capped at 1
+    def p(base: float) -> float:
         return min(1.0, base * s)
 
-    steps: list[v2.Transform] = [
+    steps = [
         # Games range from washed-out handheld palettes to saturated neon: wide brightness/saturation jitter.
         v2.RandomApply([v2.ColorJitter(brightness=0.4 * s, contrast=0.4 * s, saturation=0.5 * s,
                                        hue=min(0.5, 0.08 * s))], p=p(0.8)),
@@ -144,51 +133,85 @@ def _photometric(strength: float, size: tuple[int, int]) -> list[v2.Transform]:
         v2.ToDtype(torch.float32, scale=True),
     ]
     if min(size) >= 3:  # a 3x3 kernel needs at least 3 pixels to reflect-pad
-        # Bilinear upscaling by emulators and video capture soften edges.
         steps.append(v2.RandomApply([v2.GaussianBlur(3, sigma=(0.1, 0.2 + 1.0 * s))], p=p(0.15)))
     steps.append(v2.RandomApply([v2.GaussianNoise(sigma=0.03 * s)], p=p(0.2)))
-    return steps
+    return v2.Compose(steps)
 
 
-def train_transform(image_size: tuple[int, int], strength: float = 1.0) -> JointTransform:
-    """Training augmentation at `image_size` (H, W): random scale/crop, colour jitter, grayscale, JPEG, blur, noise.
+class TrainTransform:
+    """(image, mask, seed) -> tensors: the policy's random geometry, then photometric augmentation.
 
-    `strength` scales every magnitude and probability: 0 is no augmentation (the eval resize, exactly), 1 the
-    default recipe (crops down to 35 % of the area), above 1 stronger photometric noise (geometry stays at its
-    strength-1 range, since smaller crops would hide too much of the layout). Masks are only ever resized
-    nearest-neighbour.
+    `strength` scales the photometric part (0 = none; up to 4). Picklable, for DataLoader workers.
     """
-    size = _check_size(image_size)
-    if isinstance(strength, bool) or not (isinstance(strength, (int, float)) and 0.0 <= strength <= 4.0):
-        raise UisegError(f"augmentation strength {strength!r} must be a number from 0 (none) to 4")
-    g = min(float(strength), 1.0)
-    crop = ScaleCrop(size, scale=(1.0 - 0.65 * g, 1.0), aspect=((3 / 4) ** g, (4 / 3) ** g),
-                     full_p=1.0 if g == 0 else 0.25)
-    steps: list[v2.Transform] = [crop]
-    if strength > 0:
-        steps += _photometric(float(strength), size)
-    return JointTransform(v2.Compose(steps))
+
+    random = True  # SegDataset passes a per-sample seed
+
+    def __init__(self, image_size, strength: float = 0.0, policy: str = "aspect", crop_size=None):
+        if isinstance(strength, bool) or not (isinstance(strength, (int, float)) and 0.0 <= strength <= 4.0):
+            raise UisegError(f"augmentation strength {strength!r} must be a number from 0 (none) to 4")
+        self.geometry = Geometry(policy, image_size, crop_size)
+        self.strength = float(strength)
+        self.colour = _photometric(self.strength, self.geometry.crop) if strength > 0 else None
+
+    def __call__(self, image, mask, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng(seed)
+        img, msk = self.geometry(*_check_pair(image, mask), rng)
+        if self.colour is None:
+            return _tensors(img, msk)
+        with torch.random.fork_rng(devices=[]):  # torchvision draws from torch's global generator
+            torch.manual_seed(int(rng.integers(0, 2**62)))
+            out = self.colour(hwc_to_chw(img))  # every colour step returns a new tensor
+        return out.clamp_(0.0, 1.0), torch.from_numpy(msk.astype(np.float32))[None]
+
+    def __repr__(self) -> str:
+        g = self.geometry
+        return f"TrainTransform({g.policy}, size={g.size}, crop={g.crop}, strength={self.strength})"
 
 
 class EvalTransform:
-    """Exactly the inference preprocessing: uiseg.resize.resize_image / resize_mask, then uint8 -> [0, 1]."""
+    """Exactly the inference preprocessing of a policy: the image at its target size, the mask beside it
+    (nearest). Under "aspect" sizes differ per image: collate with `pad_collate`."""
 
-    def __init__(self, image_size: tuple[int, int]) -> None:
+    random = False
+
+    def __init__(self, image_size, policy: str = "aspect") -> None:
+        from uiseg.resize import SizePolicy
+
         self.size = _check_size(image_size)
+        self.policy = SizePolicy(canonical_policy(policy), self.size)
 
     def __call__(self, image, mask) -> tuple[torch.Tensor, torch.Tensor]:
-        img, msk = _wrap(image, mask)
-        img = resize_image(img.as_subclass(torch.Tensor), self.size)
-        return _finish(img, resize_mask(msk.as_subclass(torch.Tensor), self.size))
+        image, mask = _check_pair(image, mask)
+        size = self.policy.target(*mask.shape)
+        return _tensors(resize_image(image, size), resize_nearest(mask, size))
 
     def __repr__(self) -> str:
-        return f"EvalTransform(image_size={self.size})"
+        return f"EvalTransform({self.policy})"
 
 
-def eval_transform(image_size: tuple[int, int]) -> EvalTransform:
-    """Validation/evaluation transform: the shared inference resize to `image_size` (H, W), nothing random."""
-    return EvalTransform(image_size)
+def pad_collate(items):
+    """Stack (image, mask) items of different sizes: zero-pad to the largest, and return a valid-pixel map
+    (1 x H x W bool) so metrics count only real pixels."""
+    h = max(im.shape[-2] for im, _ in items)
+    w = max(im.shape[-1] for im, _ in items)
+    images = torch.zeros((len(items), 3, h, w))
+    masks = torch.zeros((len(items), 1, h, w))
+    valid = torch.zeros((len(items), 1, h, w), dtype=torch.bool)
+    for i, (im, m) in enumerate(items):
+        ih, iw = im.shape[-2:]
+        images[i, :, :ih, :iw], masks[i, :, :ih, :iw], valid[i, :, :ih, :iw] = im, m, True
+    return images, masks, valid
 
 
-__all__ = ["EvalTransform", "JointTransform", "ScaleCrop", "eval_transform", "to_tensors", "to_unit_float",
-           "train_transform"]
+def train_transform(image_size, strength: float = 0.0, policy: str = "aspect", crop_size=None) -> TrainTransform:
+    """Training augmentation (see TrainTransform)."""
+    return TrainTransform(image_size, strength, policy, crop_size)
+
+
+def eval_transform(image_size, policy: str = "aspect") -> EvalTransform:
+    """Validation/evaluation transform: the inference resize of `policy`, nothing random."""
+    return EvalTransform(image_size, policy)
+
+
+__all__ = ["EvalTransform", "Geometry", "TrainTransform", "eval_transform", "pad_collate", "to_tensors",
+           "to_unit_float", "train_transform"]
