@@ -26,7 +26,7 @@ from uiseg.infer.io import InputFile, discover, is_done, sweep_temp_files
 from uiseg.infer.report import Journal, done_paths, merge_results, write_run_json
 
 from uiseg import __version__
-from uiseg.config import Contract, parse_size
+from uiseg.config import Contract
 from uiseg.errors import UisegError
 
 # A batch of 128 images at 256x224 is ~7.3 M pixels: a good GPU batch; larger images get fewer per batch.

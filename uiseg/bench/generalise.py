@@ -60,7 +60,7 @@ def all_folds(axes=AXES, only: tuple[str, ...] | None = None) -> list[Fold]:
 
 def synth_fingerprint() -> str:
     """sha256 of the generator's source: cached data is re-rendered when the generator changes."""
-    import uiseg.synth as synth
+    from uiseg import synth
 
     digest = hashlib.sha256()
     for path in sorted(Path(synth.__file__).parent.glob("*.py")):
@@ -151,9 +151,9 @@ def markdown(report: dict) -> str:
     rows = [[Fold(r["axis"], r["held_out"]).kind, r["held_out"], f"{r['iou']:.3f}", f"{r['dice']:.3f}", f"{r['precision']:.3f}",
              f"{r['recall']:.3f}", r["steps"], f"{r['train_s']:.0f}"] for r in report["rows"]]
     lines = [f"# Leave-one-out generalisation — {report['label']}", "", describe_machine(report), "",
-             f"Recipe `{report['recipe']}` with overrides `{json.dumps(report['overrides'])}`; "
+             (f"Recipe `{report['recipe']}` with overrides `{json.dumps(report['overrides'])}`; "
              f"evaluated at `--size {report['size']}` on {report['test_count']} screenshots of the held-out "
-             f"family/world per fold ({', '.join(TEST_SIZES)}); the last checkpoint of each fold.", "",
+             f"family/world per fold ({', '.join(TEST_SIZES)}); the last checkpoint of each fold."), "",
              md_table(["held out", "name", "IoU", "Dice", "precision", "recall", "steps", "train s"], rows,
                       right={2, 3, 4, 5, 6, 7}), ""]
     for axis, agg in report["aggregate"].items():
@@ -180,4 +180,4 @@ def run_benchmark(out: Path, recipe: str = "cpu", overrides: dict | None = None,
     return report
 
 
-__all__ = ["AXES", "Fold", "TEST_SIZES", "aggregate", "all_folds", "markdown", "run_benchmark", "run_fold"]
+__all__ = ["AXES", "TEST_SIZES", "Fold", "aggregate", "all_folds", "markdown", "run_benchmark", "run_fold"]
