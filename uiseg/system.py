@@ -22,21 +22,15 @@ from torchmetrics.classification import BinaryF1Score, BinaryJaccardIndex, Binar
 from uiseg.config import Contract, ModelConfig, from_dict
 from uiseg.errors import UisegError
 from uiseg.model import UNet, padded_size
+from uiseg.recipes import TrainConfig
 
 LOSSES = ("bce", "bce+dice")
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "onecycle", "none")
 
-# Recipe keys the module reads from `train`, with the values used when a key is missing.
-TRAIN_DEFAULTS: dict[str, Any] = {
-    "learning_rate": 3e-3,
-    "weight_decay": 1e-4,
-    "optimizer": "adamw",
-    "schedule": "onecycle",
-    "loss": "bce+dice",
-    "pos_weight": None,
-    "time_budget": None,  # seconds: the LR schedule follows elapsed time when that is further than steps
-}
+# Recipe keys the module reads from `train`; a missing key takes TrainConfig's default (uiseg.recipes).
+TRAIN_KEYS = ("learning_rate", "weight_decay", "optimizer", "schedule", "loss", "pos_weight", "time_budget")
+TRAIN_DEFAULTS: dict[str, Any] = {k: getattr(TrainConfig(), k) for k in TRAIN_KEYS}
 
 
 def plain(value: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from uiseg.callbacks import MetricHistory, ValidationGrid, fixed_samples, save_p
 from uiseg.config import ModelConfig
 from uiseg.errors import UisegError
 from uiseg.images import atomic_write_bytes
+from uiseg.recipes import config_dict, uses_cuda
 from uiseg.system import UisegSystem
 
 TRAINER_DOCS = "https://lightning.ai/docs/pytorch/stable/common/trainer.html#trainer-flags"
@@ -61,8 +62,6 @@ def resume_settings(path: str | Path) -> tuple[ModelConfig, tuple[int, int]]:
 
 def system_for_run(cfg, model_cfg: ModelConfig, resume: str | Path | None) -> tuple[UisegSystem, ModelConfig]:
     """A fresh UisegSystem; with --resume the checkpoint's UNet shape and image size must match the run's."""
-    from uiseg.train import config_dict
-
     if resume is not None:
         ckpt_model, ckpt_size = resume_settings(resume)
         if ckpt_model != model_cfg or tuple(ckpt_size) != tuple(cfg.image_size):
@@ -99,9 +98,7 @@ def _profiler(name: str | None, out: Path):
 def _precision(cfg) -> str:
     if cfg.precision is not None:
         return cfg.precision
-    from uiseg.train import _uses_cuda
-
-    if _uses_cuda(cfg.accelerator) and torch.cuda.is_bf16_supported():
+    if uses_cuda(cfg.accelerator) and torch.cuda.is_bf16_supported():
         return "bf16-mixed"
     return "32-true"
 
@@ -172,8 +169,6 @@ def _profile_report(parts: RunParts, out: Path, log: Callable[[str], None]) -> s
 def finish_run(trainer: pl.Trainer, parts: RunParts, system: UisegSystem, cfg, model_cfg: ModelConfig,
                out: Path, seconds: float, data_info: dict, log: Callable[[str], None] = print) -> dict:
     """Write RUN/final_prediction.png, RUN/profile.txt and RUN/summary.json; print the closing line."""
-    from uiseg.train import config_dict
-
     if not trainer.is_global_zero:
         return {}
     best = parts.history.best() or {}

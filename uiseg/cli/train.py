@@ -8,6 +8,7 @@ import click
 
 from uiseg.cli._common import friendly_errors
 from uiseg.errors import UisegError
+from uiseg.recipes import recipe_default as D
 
 DIR = click.Path(exists=True, file_okay=False)
 
@@ -18,7 +19,7 @@ def _size(ctx, param, value):
     from uiseg.config import parse_size
 
     try:
-        return parse_size(value, "--image-size")
+        return parse_size(value, f"--{param.name.replace('_', '-')}")
     except UisegError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -56,29 +57,39 @@ def _devices(value):
 @click.argument("data", required=False, type=DIR)
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Run folder (created).")
 @click.option("--recipe", type=click.Choice(["auto", "cpu", "gpu"]), default="auto",
-              help="Defaults for every flag left unset: 'gpu' (256x224, 8000 synthetic images, 30 epochs) or "
-                   "'cpu' (UNet base 8, 128x112, 1500 images, 200 s of training). auto: gpu when CUDA is used.")
+              help="Defaults for every flag left unset (shown as [gpu ..., cpu ...] below). auto: gpu when CUDA is "
+                   "used. Both are bounded by steps/epochs, never by the clock: same seed, same weights.")
 @click.option("--val-data", type=DIR, help="Explicit validation set (no split of DATA).")
-@click.option("--image-size", callback=_size, help="Training size WxH, a multiple of 2^depth [gpu 256x224, cpu 128x112].")
-@click.option("--batch-size", type=click.IntRange(1), help="[gpu 32, cpu 8]")
-@click.option("--learning-rate", "--lr", type=click.FloatRange(0, min_open=True), help="Peak LR [3e-3].")
-@click.option("--max-epochs", type=click.IntRange(1), help="[gpu 30, cpu 100, time-bounded]")
-@click.option("--max-steps", type=int, help="Stop after this many optimizer steps (-1: no limit).")
+@click.option("--image-size", callback=_size,
+              help=f"Inference size WxH, a multiple of 2^depth; with the aspect policy, its pixel count "
+                   f"{D('image_size')}.")
+@click.option("--crop-size", callback=_size,
+              help=f"Training window WxH (aspect policy): crops of frames at the inference scale; none = the "
+                   f"whole --image-size {D('crop_size')}.")
+@click.option("--resize-policy", type=click.Choice(["aspect", "stretch"]),
+              help=f"How images meet --image-size in training and, recorded in the model, at inference "
+                   f"{D('resize_policy')}.")
+@click.option("--batch-size", type=click.IntRange(1), help=D("batch_size"))
+@click.option("--learning-rate", "--lr", type=click.FloatRange(0, min_open=True),
+              help=f"Peak LR {D('learning_rate')}.")
+@click.option("--max-epochs", type=click.IntRange(1), help=D("max_epochs"))
+@click.option("--max-steps", type=int, help=f"Stop after this many optimizer steps (-1: no limit) {D('max_steps')}.")
 @click.option("--time-budget", type=click.FloatRange(0, min_open=True),
-              help="Seconds of training: stop then, with the LR schedule following the clock [cpu 200].")
+              help="Seconds of training: stop then, with the LR schedule following the clock (off by default: "
+                   "a clock makes results depend on the machine).")
 @click.option("--overfit-num", type=click.IntRange(1), help="Train and validate on the same N images.")
-@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="[0.1]")
-@click.option("--seed", type=int, help="Seeds the split, augmentation and weights (seed_everything) [0].")
+@click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), help=D("val_fraction"))
+@click.option("--seed", type=int, help=f"Seeds the split, augmentation and weights {D('seed')}.")
 @click.option("--workers", type=click.IntRange(0), help="DataLoader workers [min(8, cores - 1)].")
-@click.option("--base", type=click.IntRange(1), help="UNet width, channels of the first level [gpu 16, cpu 8].")
-@click.option("--depth", type=click.IntRange(1), help="UNet levels; sizes must be multiples of 2^depth [4].")
-@click.option("--loss", type=click.Choice(["bce", "bce+dice"]), help="[bce+dice]")
-@click.option("--pos-weight", type=click.FloatRange(0, min_open=True), help="BCE weight of UI pixels.")
-@click.option("--optimizer", type=click.Choice(["adam", "adamw"]), help="[adamw]")
-@click.option("--schedule", type=click.Choice(["cosine", "onecycle", "none"]), help="[onecycle]")
-@click.option("--augment", type=click.FloatRange(0),
-              help="Photometric augmentation strength, 0 = scale/crop only [gpu 0.5, cpu 0].")
-@click.option("--synth-count", type=click.IntRange(1), help="Images to synthesise with no DATA [gpu 8000, cpu 1500].")
+@click.option("--base", type=click.IntRange(1), help=f"UNet width, channels of the first level {D('base')}.")
+@click.option("--depth", type=click.IntRange(1), help=f"UNet levels; sizes must be multiples of 2^depth {D('depth')}.")
+@click.option("--loss", type=click.Choice(["bce", "bce+dice"]), help=D("loss"))
+@click.option("--pos-weight", type=click.FloatRange(0, min_open=True), help=f"BCE weight of UI pixels {D('pos_weight')}.")
+@click.option("--optimizer", type=click.Choice(["adam", "adamw"]), help=D("optimizer"))
+@click.option("--schedule", type=click.Choice(["cosine", "onecycle", "none"]), help=D("schedule"))
+@click.option("--augment", type=click.FloatRange(0, 4),
+              help=f"Photometric augmentation strength, 0 = zoom/crop only {D('augment')}.")
+@click.option("--synth-count", type=click.IntRange(1), help=f"Images to synthesise with no DATA {D('synth_count')}.")
 @click.option("--accelerator", help="cpu, gpu, cuda, mps, auto [auto]")
 @click.option("--devices", help="Number, list or 'auto' [auto]")
 @click.option("--num-nodes", type=click.IntRange(1), help="[1]")
@@ -105,8 +116,11 @@ def command(data, out, recipe, val_data, base, depth, resume, trainer_kwargs, de
     else:
         model_cfg = make_model_config(recipe, base=base, depth=depth)
     cfg = make_config(recipe, devices=_devices(devices), trainer=trainer_kwargs or None, **options)
-    click.echo(f"recipe {recipe}: UNet base {model_cfg.base}, depth {model_cfg.depth}; "
-               f"{cfg.image_size[1]}x{cfg.image_size[0]}, batch {cfg.batch_size}, augment {cfg.augment}"
+    crop = f", crops {cfg.crop_size[1]}x{cfg.crop_size[0]}" if cfg.crop_size else ""
+    click.echo(f"recipe {recipe}: UNet base {model_cfg.base}, depth {model_cfg.depth}; {cfg.resize_policy} "
+               f"{cfg.image_size[1]}x{cfg.image_size[0]}{crop}, batch {cfg.batch_size}, augment {cfg.augment}, "
+               f"{cfg.max_steps if cfg.max_steps > 0 else cfg.max_epochs} "
+               f"{'steps' if cfg.max_steps > 0 else 'epochs'}"
                + (f", time budget {cfg.time_budget:.0f} s" if cfg.time_budget else ""))
     run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo)
 
