@@ -74,6 +74,21 @@ def _probe_ort_cuda(ort, cuda_available: bool) -> tuple[bool, str | None]:
         return False, str(exc).splitlines()[0][:200]
 
 
+def _default_model_facts() -> dict:
+    """The shipped model: where it is, its sha256 and the held-out IoU its card reports (or why it is missing)."""
+    from uiseg.errors import UisegError
+    from uiseg.models import default_card, default_model
+
+    try:
+        path = default_model()
+    except UisegError as exc:
+        return {"default_model": f"missing: {exc}"}
+    card = default_card()
+    mean = (card.get("scores_on_held_out") or {}).get("mean_iou")
+    return {"default_model": str(path), "default_model_sha256": card.get("sha256"),
+            "default_model_held_out_iou": mean}
+
+
 def gather(out_dir: str | Path = ".") -> dict:
     """Collect machine facts as a JSON-ready dict."""
     facts = {"python": platform.python_version(), "platform": platform.platform(),
@@ -85,6 +100,7 @@ def gather(out_dir: str | Path = ".") -> dict:
     target = Path(out_dir)
     while not target.exists() and target != target.parent:
         target = target.parent
+    facts.update(_default_model_facts())
     facts["disk_free_gb"] = round(shutil.disk_usage(target).free / 1e9, 1)
     facts["disk_checked_at"] = str(target.resolve())
     facts["verdicts"] = verdicts(facts)
@@ -130,7 +146,8 @@ def verdicts(f: dict) -> dict[str, str]:
 def format_text(f: dict) -> str:
     keys = ["python", "platform", "uiseg", "torch", "torch_cuda_build", "cuda_available", "cuda_devices",
             "torchvision", "pytorch-lightning", "torchmetrics", "onnx", "onnxscript", "onnxslim",
-            "onnxruntime", "onnxruntime_dists", "ort_providers", "disk_free_gb", "disk_checked_at"]
+            "onnxruntime", "onnxruntime_dists", "ort_providers", "default_model", "default_model_sha256",
+            "default_model_held_out_iou", "disk_free_gb", "disk_checked_at"]
     lines = [f"{k:18} {f[k]}" for k in keys if k in f]
     lines.append("")
     lines += [f"{name:18} {verdict}" for name, verdict in f["verdicts"].items()]

@@ -71,7 +71,9 @@ RECIPES: dict[str, dict[str, Any]] = {
         "max_steps": 1000,
     },
 }
-MODEL_RECIPES: dict[str, dict[str, Any]] = {"gpu": {}, "cpu": {"base": 8}}
+# "default": the model that ships inside uiseg (uiseg/models/build.py, `make default-model`).
+RECIPES["default"] = dict(RECIPES["cpu"])
+MODEL_RECIPES: dict[str, dict[str, Any]] = {"gpu": {}, "cpu": {"base": 8}, "default": {"base": 8}}
 
 
 def resolve_recipe(name: str = "auto", accelerator: str = "auto") -> str:
@@ -141,7 +143,7 @@ def recipe_default(key: str) -> str:
 
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
     base, tables = (ModelConfig(), MODEL_RECIPES) if key in model_keys else (TrainConfig(), RECIPES)
-    values = {name: table.get(key, getattr(base, key)) for name, table in tables.items()}
+    values = {name: tables[name].get(key, getattr(base, key)) for name in ("gpu", "cpu")}  # what --recipe takes
     if len(set(map(show, values.values()))) == 1:
         return f"[{show(next(iter(values.values())))}]"
     return "[" + ", ".join(f"{name} {show(v)}" for name, v in values.items()) + "]"

@@ -45,8 +45,9 @@ def _size(ctx, param, value):
 
 @click.command("segment", context_settings={"max_content_width": 110})
 @click.argument("paths", nargs=-1, required=True, metavar="INPUT... OUT")
-@click.option("--model", "-m", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="A checkpoint (.ckpt), or a .ts / .onnx from `uiseg export`; it defines the preprocessing.")
+@click.option("--model", "-m", type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint (.ckpt), or a .ts / .onnx from `uiseg export`; it defines the preprocessing "
+                   "[default: the model shipped with uiseg, see `uiseg doctor`].")
 @click.option("--backend", type=click.Choice(["auto", "torch", "torchscript", "onnx"]), default="auto",
               show_default=True, help="Runtime; auto picks it from the model file's suffix.")
 @click.option("--device", default="auto", show_default=True,
@@ -94,6 +95,11 @@ def command(paths, model, backend, device, precision, batch_size, workers, write
         raise click.UsageError("give at least one INPUT and the OUT folder, e.g. uiseg segment shots/ out/")
     from uiseg.infer import SetupError
     from uiseg.infer.runner import SegmentOptions, run_segment
+
+    if model is None:
+        from uiseg.models import default_model
+
+        model = str(default_model())
 
     options = SegmentOptions(list(paths[:-1]), paths[-1], model, backend, device, precision, batch_size,
                              workers, writers, size, threshold, overlay, probs, boxes, min_area, overwrite,
