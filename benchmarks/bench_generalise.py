@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-count", type=int, default=96, help="test screenshots per fold")
     parser.add_argument("--size", default="auto", help="inference size policy for scoring (as segment --size)")
     parser.add_argument("--label", default=None, help="results name suffix [recipe name]")
+    parser.add_argument("--jobs", type=int, default=1, help="folds trained at once, each in its own process")
     parser.add_argument("--work", type=Path, default=Path("runs/generalise"), help="data and runs")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     label = args.label or args.recipe
     only = tuple(x.strip() for x in args.only.split(",")) if args.only else None
     report = run_benchmark(args.work, args.recipe, dict(args.overrides), tuple(args.axes.split(",")), only,
-                           args.test_count, args.size, label, log=lambda m: print(m, flush=True))
+                           args.test_count, args.size, label, args.jobs, log=lambda m: print(m, flush=True))
     text = markdown(report)
     print(text)
     path = write_results(report, text, args.results, f"generalise-{label}")

@@ -109,17 +109,27 @@ def split_overrides(overrides: dict[str, Any]) -> tuple[dict, dict]:
 
 def run_fold(fold: Fold, recipe: str, overrides: dict, root: Path, test_count: int, size: str,
              log: Callable[[str], None]) -> dict:
-    """Train without the held-out family/world, evaluate the last checkpoint on it; one result row."""
+    """Train without the held-out family/world, evaluate the last checkpoint on it; one result row.
+
+    A fold already run with the same parameters (and generator) is read back from RUN/result.json.
+    """
     from uiseg.evaluate import run_evaluation
     from uiseg.train import make_config, make_model_config, run_training
 
     train_over, model_over = split_overrides(overrides)
     cfg = make_config(recipe, **train_over)
     model_cfg = make_model_config(recipe, **model_over)
+    run = root / "runs" / fold.name
+    params = {"recipe": recipe, "overrides": overrides, "test_count": test_count, "size": size,
+              "synth": synth_fingerprint()}
+    done = run / "result.json"
+    if done.is_file() and json.loads(done.read_text())["params"] == params:
+        row = json.loads(done.read_text())["row"]
+        log(f"{fold.name:28} IoU {row['iou']:.3f}  (done before: {done})")
+        return row
     t0 = time.perf_counter()
     train, val, test = fold_data(fold, cfg, root, test_count)
     data_s = time.perf_counter() - t0
-    run = root / "runs" / fold.name
     if run.exists():
         shutil.rmtree(run)
     summary = run_training(cfg, model_cfg, out=run, data=train, val_data=val, log=lambda m: None)
@@ -128,6 +138,7 @@ def run_fold(fold: Fold, recipe: str, overrides: dict, root: Path, test_count: i
     row = {"axis": fold.axis, "held_out": fold.held_out, **{k: round(v, 4) for k, v in ev["overall"].items()},
            "steps": summary["steps"], "train_s": summary["seconds"], "data_s": round(data_s, 1),
            "val_iou_in_distribution": summary["best"].get("val_iou"), "test_images": ev["images"]}
+    done.write_text(json.dumps({"params": params, "row": row}, indent=1))
     log(f"{fold.name:28} IoU {row['iou']:.3f}  Dice {row['dice']:.3f}  P {row['precision']:.3f}  "
         f"R {row['recall']:.3f}  ({row['steps']} steps, {row['train_s']:.0f} s)")
     return row
@@ -162,19 +173,38 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _fold_in_process(args: tuple) -> dict:
+    """One fold in a fresh process with its own torch thread count (pools hand it over)."""
+    fold, recipe, overrides, root, test_count, size, threads = args
+    import logging
+
+    import torch
+
+    torch.set_num_threads(threads)
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # one line per fold, not Lightning's tables
+    return run_fold(fold, recipe, overrides, root, test_count, size, lambda m: print(m, flush=True))
+
+
 def run_benchmark(out: Path, recipe: str = "cpu", overrides: dict | None = None, axes=AXES,
                   only: tuple[str, ...] | None = None, test_count: int = 96, size: str = "auto",
-                  label: str = "cpu", log: Callable[[str], None] = print) -> dict:
-    """Every fold in turn; returns the report (header, rows, aggregate)."""
-    from uiseg.bench.results import header
+                  label: str = "cpu", jobs: int = 1, log: Callable[[str], None] = print) -> dict:
+    """Every fold, `jobs` at a time, each in its own process with cores // jobs torch threads (one thread per
+    fold on a busy 2-core box: OpenMP teams that wait for each other cost ~10x there). Returns the report."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from uiseg.bench.results import header, usable_cores
 
     overrides = dict(overrides or {})
     folds = all_folds(axes, only)
     report = {**header("generalise"), "label": label, "recipe": recipe, "overrides": overrides,
-              "size": size, "test_count": test_count, "rows": []}
+              "size": size, "test_count": test_count, "jobs": jobs, "rows": []}
     t0 = time.perf_counter()
-    for fold in folds:
-        report["rows"].append(run_fold(fold, recipe, overrides, Path(out), test_count, size, log))
+    threads = max(1, usable_cores() // max(1, jobs))
+    work = [(fold, recipe, overrides, Path(out), test_count, size, threads) for fold in folds]
+    # spawn: a fresh interpreter per fold (no forked torch thread pools); max_tasks_per_child keeps it fresh
+    with ProcessPoolExecutor(max(1, jobs), mp_context=mp.get_context("spawn"), max_tasks_per_child=1) as pool:
+        report["rows"] = list(pool.map(_fold_in_process, work))
     report["aggregate"] = aggregate(report["rows"])
     report["seconds"] = round(time.perf_counter() - t0, 1)
     return report
