@@ -1,10 +1,16 @@
 """Inputs and outputs of `uiseg segment`: finding images, naming outputs, decoding for the model, encoding.
 
-Naming: OUT mirrors the input tree. `shots/a/b.jpg` (INPUT `shots/`) gives OUT/a/b.png, OUT/overlays/a/b.png
-and OUT/probs/a/b.png. Two inputs that differ only by extension (`b.jpg`, `b.png`) keep it instead:
-OUT/a/b.jpg.png and OUT/a/b.png.png, so no result overwrites another; inputs under a top folder named
-`overlays` or `probs` go under OUT/masks/ so they never mix with those outputs. Hidden files and folders (a leading
-dot) are skipped, and symlinked folders are not followed (no loops); symlinked files are read.
+Naming (decided once per run from the whole input list, deterministic): OUT mirrors the input tree.
+`shots/a/b.jpg` (INPUT `shots/`) gives OUT/a/b.png, OUT/overlays/a/b.png and OUT/probs/a/b.png. An input keeps
+its extension in the name (OUT/a/b.jpg.png) when another input has the same name without extension (`b.png`), or
+when its short name would be another input's long one (`b.jpg.png` beside `b.jpg`): no two inputs ever share an
+output. Inputs under a top folder named `overlays` or `probs` go under OUT/masks/, so masks never mix with those
+outputs; an input list that would still put two files on one name (`overlays/x.png` beside `masks/overlays/x.png`)
+is refused before anything runs, listing them. Hidden files and folders (a leading dot) are skipped, and
+symlinked folders are not followed (no loops); symlinked files are read.
+
+An INPUT that exists is taken literally (`shot [2024].png`, `brk[1]/`); only one that does not exist is
+expanded as a glob.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import glob
 import os
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +76,10 @@ def _through_symlinked_folder(path: Path, base: Path) -> bool:
 
 
 def _candidates(spec: str, out: Path):
-    """(file, base folder) pairs for one INPUT argument: a folder, a file or a glob."""
-    if glob.has_magic(spec):
+    """(file, base folder) pairs for one INPUT argument: a folder, a file or a glob. A path that exists wins
+    over a glob reading of it: `brk[1]/` is that folder, never `brk1/`."""
+    p = Path(spec)
+    if glob.has_magic(spec) and not (p.exists() or p.is_symlink()):
         base = _glob_base(spec)
         for match in sorted(glob.glob(spec, recursive=True)):
             p = Path(match)
@@ -82,7 +91,6 @@ def _candidates(spec: str, out: Path):
             elif p.name.lower().endswith(INPUT_EXTENSIONS):
                 yield p, base
         return
-    p = Path(spec)
     if p.is_dir():
         _check_out(p, out)
         yield from ((f, p) for f in _walk(p))
@@ -107,19 +115,30 @@ def discover(inputs: list[str], out_dir: str | Path) -> list[InputFile]:
     return name_outputs(found)
 
 
+def _stem(rel: str) -> str:
+    return rel[: len(rel) - len(Path(rel).suffix)]
+
+
 def name_outputs(found: dict[str, str]) -> list[InputFile]:
-    """Give each key its mask name: the extension replaced by .png, kept where two keys would collide."""
-    stems: dict[str, int] = {}
-    for rel in found:
-        stem = rel[: len(rel) - len(Path(rel).suffix)]
-        stems[stem] = stems.get(stem, 0) + 1
-    files = []
+    """Give each key its mask name: the extension replaced by .png (short), or kept (long: key + .png) when
+    another key has the same stem, or when the stem is itself another key (its long name would be our short
+    one). Long names are distinct because keys are; a short name can equal neither another short name (stems
+    are unique) nor a long one (that key would be our stem). Raises SetupError for what is left: two keys that
+    still meet after the masks/ prefix."""
+    stems = Counter(_stem(rel) for rel in found)
+    files, owners = [], {}
     for rel in sorted(found):
-        stem = rel[: len(rel) - len(Path(rel).suffix)]
-        out = f"{stem}.png" if stems[stem] == 1 else f"{rel}.png"
+        stem = _stem(rel)
+        out = f"{stem}.png" if stems[stem] == 1 and stem not in found else f"{rel}.png"
         if out.split("/", 1)[0] in SUBFOLDERS and "/" in out:
             out = f"masks/{out}"  # never collide with OUT/overlays or OUT/probs
+        owners.setdefault(out, []).append(found[rel])
         files.append(InputFile(found[rel], rel, out))
+    clashes = {out: paths for out, paths in owners.items() if len(paths) > 1}
+    if clashes:
+        listed = "; ".join(f"{' and '.join(paths)} -> OUT/{out}" for out, paths in sorted(clashes.items()))
+        raise SetupError(f"inputs would share an output name ({listed}): rename one of them, or segment them "
+                         "into separate output folders")
     return files
 
 
@@ -147,22 +166,23 @@ def output_paths(out_dir: Path, item: InputFile) -> dict[str, Path]:
 
 
 def write_outputs(out_dir: Path, item: InputFile, mask: np.ndarray, probs: np.ndarray | None,
-                  with_overlay: bool) -> None:
-    """Write mask (0/255), then the optional overlay and 16-bit probabilities; each atomically.
-    The mask goes last: its presence is what marks an image as done for a resumed run."""
-    paths = output_paths(out_dir, item)
+                  with_overlay: bool) -> dict[str, dict]:
+    """Write mask (0/255), then the optional overlay and 16-bit probabilities; each atomically. Returns each
+    output's fingerprint (uiseg.infer.identity), taken right after it was renamed into place."""
+    from uiseg.infer.identity import output_fingerprint
+
+    paths = output_paths(Path(""), item)
+    encoded = {}
     if with_overlay:
-        atomic_write_bytes(paths["overlay"], encode_png(overlay(read_rgb(item.path), mask)))
+        encoded["overlay"] = encode_png(overlay(read_rgb(item.path), mask))
     if probs is not None:
-        atomic_write_bytes(paths["probs"], encode_png(np.round(probs * 65535.0).astype(np.uint16)))
-    atomic_write_bytes(paths["mask"], encode_png(mask.astype(np.uint8) * np.uint8(255)))
-
-
-def is_done(out_dir: Path, item: InputFile, overlay_wanted: bool, probs_wanted: bool) -> bool:
-    """Every output asked for exists (masks, overlays and probs are only ever renamed into place whole)."""
-    paths = output_paths(out_dir, item)
-    wanted = ["mask"] + ["overlay"] * overlay_wanted + ["probs"] * probs_wanted
-    return all(paths[k].is_file() for k in wanted)
+        encoded["probs"] = encode_png(np.round(probs * 65535.0).astype(np.uint16))
+    encoded["mask"] = encode_png(mask.astype(np.uint8) * np.uint8(255))
+    fingerprints = {}
+    for kind, data in encoded.items():
+        atomic_write_bytes(out_dir / paths[kind], data)
+        fingerprints[kind] = output_fingerprint(out_dir, paths[kind].as_posix(), data)
+    return fingerprints
 
 
 def sweep_temp_files(out_dir: Path, older_than: float | None = None) -> int:

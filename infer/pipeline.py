@@ -197,13 +197,14 @@ class Batcher:
 
 @dataclass
 class Output:
-    """One batch's results on the host: bool masks N x h x w at model resolution, optional probabilities;
-    `event` (CUDA) must complete before they are read."""
+    """One batch's results on the host: bool masks N x h x w at model resolution, optional probabilities,
+    whether each image's logits were all finite; `event` (CUDA) must complete before they are read."""
 
     group: Group
     mask: torch.Tensor
     probs: torch.Tensor | None
     event: Any = None
+    finite: torch.Tensor | None = None  # bool N: False = NaN/Inf logits (that image fails)
 
     def wait(self) -> None:
         if self.event is not None:
@@ -223,18 +224,22 @@ def infer(predictor, group: Group, settings: Settings) -> Output:
     x = x.float().div_(255.0)
     if (ph, pw) != (h, w):
         x = F.pad(x, (0, pw - w, 0, ph - h))  # zeros right/bottom; cropped off again below
-    probs = torch.sigmoid(predictor.predict(x)[:n, 0, :h, :w])
+    logits = predictor.predict(x)[:n, 0, :h, :w]
+    # A diverged model gives NaN logits; sigmoid(NaN) > t is False, an empty mask that would pass as "ok".
+    finite = torch.isfinite(logits).flatten(1).all(1)
+    probs = torch.sigmoid(logits)
     mask = probs > settings.threshold
     probs = probs if settings.probs else None
     if device.type != "cuda":
-        return Output(group, mask, probs)
+        return Output(group, mask, probs, finite=finite)
     host_mask = torch.empty(mask.shape, dtype=torch.bool, pin_memory=True).copy_(mask, non_blocking=True)
+    host_finite = torch.empty(finite.shape, dtype=torch.bool, pin_memory=True).copy_(finite, non_blocking=True)
     host_probs = None
     if probs is not None:
         host_probs = torch.empty(probs.shape, pin_memory=True).copy_(probs, non_blocking=True)
     event = torch.cuda.Event()
     event.record(torch.cuda.current_stream(device))
-    return Output(group, host_mask, host_probs, event)
+    return Output(group, host_mask, host_probs, event, host_finite)
 
 
 @dataclass

@@ -1,24 +1,14 @@
-"""What a segment run reports: UI boxes, results.jsonl, run.json and the one-line summary.
-
-results.jsonl holds one line per image, sorted by path, and only values that depend on the pixels (never
-timings or run order), so a run killed and resumed any number of times ends with the same bytes as a clean
-run. While a run is going, lines go to a journal (OUT/.uiseg-journal*.jsonl), one `write` per complete line;
-at the end the journal is merged into results.jsonl atomically and removed. Timings are in run.json.
-"""
+"""What a segment run reports: UI boxes, the per-image records of results.jsonl (written by uiseg.infer.state),
+run.json and the one-line summary. Timings are in run.json, never in results.jsonl."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import threading
 from pathlib import Path
 
 import numpy as np
 
 from uiseg.images import atomic_write_bytes
-
-RESULTS = "results.jsonl"
 
 
 def components(mask: np.ndarray, min_area: int = 1) -> list[dict]:
@@ -83,85 +73,6 @@ def failed_record(rel: str, error: str) -> dict:
     return {"path": rel, "mask": None, "status": "failed", "error": error}
 
 
-def dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-
-
-class Journal:
-    """Append-only record lines, one `os.write` per line (whole or not at all under SIGKILL; a torn tail
-    from a power cut is cut off on reopen). Thread-safe."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _drop_torn_tail(path)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._lock = threading.Lock()
-
-    def append(self, record: dict) -> None:
-        data = (dumps(record) + "\n").encode("utf-8")
-        with self._lock:
-            os.write(self._fd, data)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
-
-
-def _drop_torn_tail(path: Path) -> None:
-    if not path.is_file() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-
-
-def read_lines(path: Path) -> dict[str, str]:
-    """path -> JSON line of a results file or journal; unparsable lines (a torn tail) are ignored,
-    a later line for the same path wins."""
-    lines: dict[str, str] = {}
-    if not path.is_file():
-        return lines
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            with contextlib.suppress(ValueError, TypeError, KeyError):
-                lines[json.loads(line)["path"]] = line.rstrip("\n")
-    return lines
-
-
-def done_paths(out_dir: Path, journal: Path) -> set[str]:
-    """Paths with an "ok" record in results.jsonl or the journal (for resume)."""
-    merged = {**read_lines(out_dir / RESULTS), **read_lines(journal)}
-    return {path for path, line in merged.items() if '"status":"ok"' in line}
-
-
-def merge_results(out_dir: Path, journal: Path, shared: bool = False) -> int:
-    """Fold the journal into results.jsonl (sorted by path, written atomically), then remove the journal.
-    `shared`: other shards may merge into the same OUT, so hold a lock around read-modify-write."""
-    with _lock(out_dir / ".uiseg.lock") if shared else contextlib.nullcontext():
-        lines = read_lines(out_dir / RESULTS)
-        lines.update(read_lines(journal))
-        body = "".join(lines[k] + "\n" for k in sorted(lines))
-        atomic_write_bytes(out_dir / RESULTS, body.encode("utf-8"))
-        journal.unlink(missing_ok=True)
-    return len(lines)
-
-
-@contextlib.contextmanager
-def _lock(path: Path):
-    import fcntl
-
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def write_run_json(out_dir: Path, name: str, data: dict) -> Path:
     path = out_dir / name
     atomic_write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode())
@@ -170,9 +81,12 @@ def write_run_json(out_dir: Path, name: str, data: dict) -> Path:
 
 def summary_line(totals: dict, out_dir: Path) -> str:
     """'segment: 118 done, 2 skipped, 1 failed in 4.1 s: 28.7 img/s; ms/img decode 3.0, inference 30.1,
-    encode 2.2 -> OUT' (decode and encode are worker time per image; inference is device time)."""
+    encode 2.2 -> OUT' (decode and encode are worker time per image; inference is device time). Redone images
+    (input changed, output damaged) and outputs kept from inputs that are gone are named when there are any."""
     ms = totals["ms_per_image"]
     head = "segment interrupted" if totals.get("interrupted") else "segment"
-    return (f"{head}: {totals['done']} done, {totals['skipped']} skipped, {totals['failed']} failed in "
+    extra = "".join(f", {totals[key]} {what}" for key, what in (("changed", "redone (input or output changed)"),
+                                                                 ("kept", "kept (input gone)")) if totals.get(key))
+    return (f"{head}: {totals['done']} done, {totals['skipped']} skipped, {totals['failed']} failed{extra} in "
             f"{totals['seconds']:.1f} s: {totals['images_per_s']:.1f} img/s; ms/img decode {ms['decode']:.1f}, "
             f"inference {ms['inference']:.1f}, encode {ms['encode']:.1f} -> {out_dir}")

@@ -89,6 +89,7 @@ def read_masks(out: Path) -> dict[str, np.ndarray]:
 
 
 def tree_bytes(out: Path, skip=("run.json",)) -> dict[str, bytes]:
-    """Every file under OUT (hidden ones included) by relative path, except `skip` names."""
+    """Every file under OUT (hidden ones included) by relative path, except `skip` names and OUT/.uiseg/ (the
+    fingerprints there hold the outputs' inodes and times, which differ between two runs by nature)."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name not in skip}
+            if p.is_file() and p.name not in skip and not p.relative_to(out).as_posix().startswith(".uiseg/")}

@@ -60,12 +60,16 @@ def args(shots: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:
 
 
 def tree(out: Path) -> dict[str, bytes]:
+    """Every output by name, run.json (timings) and OUT/.uiseg/ (fingerprints: inodes, times) aside."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and p.name != "run.json"}
+            if p.is_file() and p.name != "run.json" and not p.relative_to(out).as_posix().startswith(".uiseg/")}
+
+
+JOURNAL = ".uiseg/journal-0-of-1.jsonl"
 
 
 def records(out: Path) -> int:
-    journal = out / ".uiseg-journal.jsonl"
+    journal = out / JOURNAL
     return journal.read_bytes().count(b"\n") if journal.is_file() else 0
 
 
@@ -97,14 +101,17 @@ def assert_whole(out: Path) -> None:
         if path.is_file():
             with Image.open(path) as im:
                 im.load()
-    for name in ("results.jsonl", ".uiseg-journal.jsonl"):
+    for name in ("results.jsonl", JOURNAL, ".uiseg/state.jsonl"):
         if (out / name).is_file():
             for line in (out / name).read_text().splitlines()[:-1]:  # a kill may cut the journal's last line
                 json.loads(line)
 
 
 def assert_clean(out: Path) -> None:
-    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
+    """No temporary file and no journal left; OUT/.uiseg/ keeps only the identity, the state and lock files."""
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".") and p.name != ".uiseg"]
+    leftovers += [p for p in (out / ".uiseg").iterdir() if not (p.name in ("identity.json", "state.jsonl")
+                                                                or p.name.endswith(".lock"))]
     assert not leftovers, leftovers
 
 

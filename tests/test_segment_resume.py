@@ -59,7 +59,7 @@ def start_and_stop(cmd: list[str], out: Path, sig: int, after_lines: int) -> sub
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
                             start_new_session=True)  # the decode worker gets no signal of ours
     deadline = time.monotonic() + 60
-    journal = out / ".uiseg-journal.jsonl"
+    journal = out / ".uiseg" / "journal-0-of-1.jsonl"
     while proc.poll() is None and time.monotonic() < deadline:
         if journal.is_file() and journal.read_bytes().count(b"\n") >= after_lines:
             os.kill(proc.pid, sig)
@@ -89,7 +89,7 @@ def test_sigkill_at_several_moments_then_resume_is_byte_identical(setup, tmp_pat
     assert -signal.SIGKILL in codes and set(codes) <= {-signal.SIGKILL, 0}
     final = run(command(shots, ckpt, out))
     assert final.returncode == 0, final.stderr
-    assert not list(out.rglob("*.tmp")) and not list(out.glob(".uiseg-journal*"))
+    assert not list(out.rglob("*.tmp")) and not list(out.glob(".uiseg/journal*"))
     assert tree_bytes(out) == expected
 
 
@@ -104,7 +104,7 @@ def test_interrupt_exits_cleanly_and_resumes(setup, tmp_path, sig):
     assert proc.returncode == 130, stderr
     assert "interrupted:" in stderr and "run the same command again to resume" in stderr
     assert "Traceback" not in stderr
-    assert not list(out.rglob("*.tmp")) and not list(out.glob(".uiseg-journal*"))
+    assert not list(out.rglob("*.tmp")) and not list(out.glob(".uiseg/journal*"))
     report = json.loads((out / "run.json").read_text())
     assert report["totals"]["interrupted"] and 0 < report["totals"]["done"] < COUNT
     done = len((out / "results.jsonl").read_text().splitlines())

@@ -9,7 +9,8 @@ import pytest
 import torch
 from uiseg.infer.io import name_outputs
 from uiseg.infer.pipeline import Batcher, Group
-from uiseg.infer.report import Journal, components, read_lines
+from uiseg.infer.report import components
+from uiseg.infer.state import Journal, replay
 
 from uiseg.data.transforms import _resample
 from uiseg.resize import resize_nearest
@@ -81,11 +82,11 @@ def test_batcher_regroups_sizes_and_bounds_leftovers():
 def test_journal_drops_a_torn_tail(tmp_path):
     path = tmp_path / "j.jsonl"
     journal = Journal(path)
-    journal.append({"path": "a.png", "status": "ok"})
+    journal.append({"path": "a.png", "entry": {"result": {"status": "ok"}}})
     journal.close()
     with open(path, "ab") as fh:
-        fh.write(b'{"path": "b.png", "sta')  # a kill in the middle of a line (power cut)
+        fh.write(b'{"path": "b.png", "ent')  # a kill in the middle of a line (power cut)
     journal = Journal(path)
-    journal.append({"path": "c.png", "status": "ok"})
+    journal.append({"path": "c.png", "entry": {"result": {"status": "ok"}}})
     journal.close()
-    assert sorted(read_lines(path)) == ["a.png", "c.png"]
+    assert sorted(replay({}, path)) == ["a.png", "c.png"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
@@ -21,15 +22,24 @@ SIZE_HELP = (
 )
 
 
-def _shard(ctx, param, value):
-    if value is None:
-        return None
-    from uiseg.infer.runner import parse_shard
+def _checked(module: str, name: str):
+    """A click callback running uiseg's own check `module.name` (imported when used, so --help stays light);
+    its one-line UisegError becomes a usage error."""
 
-    try:
-        return parse_shard(value)
-    except UisegError as exc:
-        raise click.BadParameter(str(exc)) from None
+    def callback(ctx, param, value):
+        if value is None:
+            return None
+        check = getattr(importlib.import_module(module), name)
+        try:
+            return check(value)
+        except UisegError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return callback
+
+
+_shard = _checked("uiseg.infer.runner", "parse_shard")
+_threshold = _checked("uiseg.infer.identity", "check_threshold")
 
 
 def _size(ctx, param, value):
@@ -62,15 +72,16 @@ def _size(ctx, param, value):
               help="Decode processes (0: decode in this process) [default: from the cores].")
 @click.option("--writers", type=click.IntRange(min=1), default=None, help="Encode/write threads.")
 @click.option("--size", default="auto", show_default=True, callback=_size, help=SIZE_HELP)
-@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-              help="UI probability threshold [default: the model's].")
+@click.option("--threshold", type=float, callback=_threshold, default=None,
+              help="UI probability threshold, between 0 and 1 [default: the model's].")
 @click.option("--overlay", is_flag=True, help="Also write OUT/overlays/<name>.png: the UI tinted over the image.")
 @click.option("--probs", is_flag=True, help="Also write OUT/probs/<name>.png: 16-bit UI probability.")
 @click.option("--boxes/--no-boxes", default=True, show_default=True,
               help="Boxes of connected UI regions in results.jsonl.")
 @click.option("--min-area", type=click.IntRange(min=1), default=64, show_default=True,
               help="Smallest UI region (pixels) listed as a box.")
-@click.option("--overwrite", is_flag=True, help="Redo images whose outputs exist (default: skip them: resume).")
+@click.option("--overwrite", is_flag=True,
+              help="Redo every image, also with other settings than OUT was made with (default: resume).")
 @click.option("--shard", callback=_shard, default=None, metavar="I/N",
               help="Process every N-th image of the sorted list from I (I counts from 0); N runs cover all "
                    "images exactly once. Under torchrun, ranks split the work (and use cuda:LOCAL_RANK).")
@@ -88,8 +99,18 @@ def command(paths, model, backend, device, precision, batch_size, workers, write
       OUT/results.jsonl        one line per image, sorted: path, size, ui_fraction, boxes, status
                                (no timings, so a resumed run ends with the same bytes as a clean one)
       OUT/run.json             arguments, model sha256 and metadata, versions, backend, timings, failures
-    Finished images are skipped, so rerunning a stopped run resumes it. Exit code: 0 all done, 1 if any
-    image failed, 2 for usage errors, 130 when interrupted.
+      OUT/.uiseg/              what made OUT (model, settings) and each input's and output's fingerprint
+    \b
+    <name> is the input's path below its INPUT with the extension replaced: a/b.jpg -> OUT/a/b.png. It keeps
+    the extension (a/b.jpg.png) when another input is a/b.<other> or a/b.jpg.png, and goes under OUT/masks/
+    when its top folder is overlays/ or probs/; inputs that would still share a name are refused, listed.
+    An INPUT that exists is taken as it is (brackets and stars included); only others are globs.
+
+    Rerunning resumes: an image is skipped only while its input (size, time, sha256) and every output are
+    the ones recorded; a changed input or a damaged output is redone. OUT remembers the model and settings
+    that decide its pixels: a rerun with others stops and names them (use --overwrite, or another OUT).
+    One run writes an OUT at a time (--shard runs share it). Exit code: 0 all done, 1 if any image failed,
+    2 for usage errors, 130 when interrupted.
     """
     if len(paths) < 2:
         raise click.UsageError("give at least one INPUT and the OUT folder, e.g. uiseg segment shots/ out/")
