@@ -40,6 +40,7 @@ def export_checkpoint(ckpt, out_dir=None, *, torchscript: bool = True, onnx: boo
     from uiseg.checkpoint import LoadedCheckpoint, load_checkpoint
 
     loaded = ckpt if isinstance(ckpt, LoadedCheckpoint) else load_checkpoint(ckpt)
+    check_finite_weights(loaded)
     pad = loaded.contract.pad_multiple
     if pad % loaded.model_config.pad_multiple:
         raise UisegError(f"{loaded.path}: contract pad_multiple {pad} does not fit a UNet of depth "
@@ -76,6 +77,17 @@ def export_checkpoint(ckpt, out_dir=None, *, torchscript: bool = True, onnx: boo
     }
     write_manifest(out, manifest)
     return manifest
+
+
+def check_finite_weights(loaded) -> None:
+    """A diverged training run saves NaN/Inf weights; exporting them only makes artifacts that mark nothing."""
+    import torch
+
+    bad = [name for name, t in loaded.unet.state_dict().items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise UisegError(f"{loaded.path}: the weights hold NaN/Inf ({len(bad)} tensors, e.g. {bad[0]}): diverged "
+                         "training or broken weights; retrain (e.g. with a lower --lr) and export that checkpoint")
 
 
 def _check_options(torchscript, onnx, fp16, simplify, opset, device, pad, static_shape, verify_shapes) -> None:

@@ -60,9 +60,11 @@ def _shown(key: str, value) -> str:
 
 
 def differences(old: dict, new: dict) -> list[str]:
-    """'threshold 0.5 -> 0.9' for every field that differs (unknown fields of another uiseg included)."""
+    """'threshold 0.5 → 0.9' for every field that differs (unknown fields of another uiseg included)."""
     keys = [k for k in LABELS if k in old or k in new] + sorted((old.keys() | new.keys()) - LABELS.keys())
-    return [f"{LABELS.get(k, k)} {_shown(k, old.get(k))} -> {_shown(k, new.get(k))}"
+    if old.get("min_area") is None or new.get("min_area") is None:
+        keys.remove("min_area")  # boxes turned on or off: that line says it, min-area means nothing without
+    return [f"{LABELS.get(k, k)} {_shown(k, old.get(k))} → {_shown(k, new.get(k))}"
             for k in keys if old.get(k) != new.get(k)]
 
 

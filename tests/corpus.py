@@ -36,6 +36,18 @@ FIX_WORDS = re.compile(r"\b(re-export|re-copy|delete|remove|rename|downscale|chm
 TRACEBACK = "Traceback (most recent call last)"
 
 
+STATE_FILES = re.compile(r"^(identity\.json|state\.jsonl|[\w.-]+\.lock)$")  # what OUT/.uiseg/ keeps after a run
+
+
+def out_leftovers(out: Path) -> list[Path]:
+    """What a finished segment run must not leave in OUT: temporary files, hidden files, journals (OUT/.uiseg/
+    keeps only the identity, the state and lock files)."""
+    found = [p for p in out.rglob("*") if p.name.endswith(".tmp")
+             or (p.name.startswith(".") and p.name != ".uiseg")]
+    state = out / ".uiseg"
+    return found + [p for p in state.iterdir() if not STATE_FILES.match(p.name)] if state.is_dir() else found
+
+
 def rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
     """A screenshot-like picture: dark noise with one bright box (compresses poorly enough to be real)."""
     rng = np.random.default_rng(seed)

@@ -33,6 +33,7 @@ from corpus import (
     SETUP_KINDS,
     TRACEBACK,
     build_images,
+    out_leftovers,
     permission_preexec,
     write_good,
 )
@@ -132,8 +133,7 @@ def test_segment_run_as_a_whole(backend, corpus):
         assert r.results[f"good_{i:03d}.png"]["status"] == "ok"
     failed_lines = [line for line in r.proc.stderr.splitlines() if line.startswith("failed:")]
     assert len(failed_lines) == len(fail), r.proc.stderr
-    leftovers = [p for p in r.out.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
-    assert not leftovers, leftovers
+    assert not out_leftovers(r.out)
 
 
 def test_masks_are_readable_by_other_accounts(corpus):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from corpus import TRACEBACK
+from corpus import TRACEBACK, out_leftovers
 from corpus_models import tiny_checkpoint
 from PIL import Image
 
@@ -108,10 +108,7 @@ def assert_whole(out: Path) -> None:
 
 
 def assert_clean(out: Path) -> None:
-    """No temporary file and no journal left; OUT/.uiseg/ keeps only the identity, the state and lock files."""
-    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".") and p.name != ".uiseg"]
-    leftovers += [p for p in (out / ".uiseg").iterdir() if not (p.name in ("identity.json", "state.jsonl")
-                                                                or p.name.endswith(".lock"))]
+    leftovers = out_leftovers(out)
     assert not leftovers, leftovers
 
 

@@ -85,12 +85,18 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _temp_stem(name: str, limit: int = 255 - len("..") - 8 - len(".tmp")) -> str:
+    """The target's name, cut to leave room for mkstemp's '.<name>.<8 chars>.tmp' within the 255-byte name
+    limit: a legal 250-byte name must not fail because of its temporary twin. Cut at a character boundary."""
+    return name.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename: a crash never leaves a partial file.
     The file gets the permissions open() would give it (mkstemp makes 0600 files other accounts cannot read)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{_temp_stem(path.name)}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:

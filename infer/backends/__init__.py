@@ -69,17 +69,49 @@ class PredictorInfo:
                 "provider": self.provider, "precision": self.precision, "metadata": self.metadata}
 
 
+KINDS = {"torch": "a checkpoint", "torchscript": "a TorchScript file", "onnx": "an ONNX model"}
+
+
+def sniff_format(path: str | Path) -> str | None:
+    """The backend a file's first bytes call for, when they are unmistakable: a torch.save archive or legacy
+    pickle (torch), a zip with TorchScript code (torchscript), an ONNX ModelProto (onnx); else None."""
+    import zipfile
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if head.startswith(b"PK\x03\x04"):
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+            if any("/code/" in n for n in names):
+                return "torchscript"
+            return "torch" if any(n.endswith("data.pkl") for n in names) else None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return None
+    if head[:1] == b"\x80":  # pickle protocol >= 2: torch's legacy format
+        return "torch"
+    return "onnx" if head[:1] == b"\x08" else None  # ModelProto starts with field 1 (ir_version), a varint
+
+
 def resolve_backend(model: str | Path, backend: str = "auto") -> str:
-    """The backend name for --backend (auto: from the model file's suffix)."""
+    """The backend name for --backend (auto: from the model file's suffix). A file whose bytes say it is
+    another kind is refused by name (an .onnx given to the torch backend would otherwise read as a pickle)."""
     if backend != "auto":
         if backend not in BACKENDS:
             raise SetupError(f"unknown backend {backend!r}; choose one of auto, {', '.join(BACKENDS)}")
-        return backend
-    suffix = Path(model).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise SetupError(f"{model}: cannot tell the backend from the suffix {suffix!r}; pass a .ckpt, .ts or "
-                         ".onnx file, or name one with --backend torch|torchscript|onnx")
-    return SUFFIXES[suffix]
+        name = backend
+    else:
+        suffix = Path(model).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise SetupError(f"{model}: cannot tell the backend from the suffix {suffix!r}; pass a .ckpt, .ts "
+                             "or .onnx file, or name one with --backend torch|torchscript|onnx")
+        name = SUFFIXES[suffix]
+    found = sniff_format(model)
+    if found is not None and found != name:
+        fix = "leave --backend auto" if backend != "auto" and SUFFIXES.get(Path(model).suffix.lower()) == found \
+            else f"pass --backend {found}"
+        raise SetupError(f"{model} is {KINDS[found]}, not {KINDS[name]} (what the {name} backend loads); {fix}")
+    return name
 
 
 def cuda_unavailable_reason() -> str | None:
