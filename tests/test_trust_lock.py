@@ -10,8 +10,17 @@ import signal
 import pytest
 from corpus import TRACEBACK
 from corpus_models import brightness_onnx, tiny_checkpoint
-from trustkit import blocks, cli, holds_lock, journal_lines, outputs, result_lines, start, wait_for, write_image
-
+from trustkit import (
+    blocks,
+    cli,
+    holds_lock,
+    journal_lines,
+    outputs,
+    result_lines,
+    start,
+    wait_for,
+    write_image,
+)
 from uiseg.infer.lock import OutLock
 
 

@@ -9,7 +9,6 @@ import pytest
 from corpus import NAME_TREES, TRACEBACK, build_tree
 from corpus_models import brightness_onnx
 from trustkit import cli, outputs
-
 from uiseg.infer.io import name_outputs
 
 
