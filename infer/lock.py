@@ -107,8 +107,10 @@ class OutLock:
         return self
 
     def release(self) -> None:
+        # OUT's lock first, the shard's last: a run starting in between finds the shard lock held and can name
+        # its owner, instead of finding OUT busy with no owner to name.
         while self._fds:
-            _close(self._fds.pop())
+            _close(self._fds.pop(0))
 
     def specs_on_disk(self) -> list[tuple[int, int]]:
         found = []
