@@ -55,7 +55,7 @@ def first_run(shots, out, models, *extra):
     ("other_threshold", [], ["--threshold", "0.9"], ["threshold 0.5 → 0.9"]),
     ("boxes_after_no_boxes", ["--no-boxes"], ["--boxes"], ["boxes off → on"]),
     ("other_min_area", [], ["--min-area", "10"], ["min-area 64 → 10"]),
-    ("other_size", [], ["--size", "32x32"], ["size native → 32x32"]),
+    ("other_size", [], ["--size", "32x32"], ["size native → fixed 32x32"]),
     ("overlay_now", [], ["--overlay"], ["overlay off → on"]),
 ])
 def test_other_settings_are_refused_before_any_image(case, first, then, words, models, shots, tmp_path):
