@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from uiseg import __version__
-from uiseg.config import Contract, ModelConfig, from_dict
+from uiseg.config import Contract, ModelConfig, from_dict, load_contract
 from uiseg.errors import UisegError
 
 FORMAT_VERSION = 1
@@ -87,7 +87,7 @@ def read_metadata(path: str | Path) -> dict:
 
 def contract_of(path: str | Path) -> Contract:
     """The preprocessing contract an exported file carries."""
-    return Contract.from_dict(read_metadata(path)["contract"])
+    return load_contract(read_metadata(path)["contract"], path)
 
 
 def _parse_json(text: str | None, path: Path) -> Any:
@@ -112,8 +112,8 @@ def validate_metadata(meta: Any, path: Path | str) -> dict:
     if version > FORMAT_VERSION:
         raise UisegError(f"{path}: written by a newer uiseg (metadata format {version}, this uiseg reads "
                          f"up to {FORMAT_VERSION}); upgrade uiseg")
+    load_contract(meta["contract"], path)
     try:
-        from_dict(Contract, meta["contract"])
         from_dict(ModelConfig, meta["model"])
     except (UisegError, TypeError) as exc:
         raise UisegError(f"{path}: broken uiseg metadata ({exc}); {_REEXPORT}") from None

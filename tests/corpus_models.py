@@ -136,6 +136,30 @@ def _raw_pickle(path: Path) -> Path:
     return path
 
 
+def _onnx_contract(**changes) -> Callable[[Path], Path]:
+    """The brightness model with contract fields set to values no consumer could use."""
+    def make(path: Path) -> Path:
+        meta = _metadata()
+        meta["contract"] = {**meta["contract"], **changes}
+        return _write(path, _onnx_bytes("image", meta))
+
+    return make
+
+
+def _ckpt_contract(**changes) -> Callable[[Path], Path]:
+    """A tiny checkpoint whose contract hyper-parameters hold an unusable value."""
+    def make(path: Path) -> Path:
+        import torch
+
+        tiny_checkpoint(path)
+        ckpt = torch.load(path, weights_only=True)
+        ckpt["hyper_parameters"]["contract"].update(changes)
+        torch.save(ckpt, path)
+        return path
+
+    return make
+
+
 @dataclass(frozen=True)
 class ModelKind:
     """A model file uiseg must refuse with one line naming it (`msg` in that line), never running its code."""
@@ -163,6 +187,19 @@ MODEL_KINDS: list[ModelKind] = [
               "not written by `uiseg export`", checkpoint=False),
     ModelKind("torchscript_truncated", "broken.ts", lambda p: _write(p, b"PK\x03\x04" + b"\x00" * 60),
               "corrupt", checkpoint=False),
+    # contracts that used to fail mid-run (ZeroDivisionError, TypeError, IndexError, an ORT Concat error)
+    *(ModelKind(f"onnx_{name}", f"{name}.onnx", _onnx_contract(**{field: value}), f"contract field {field}",
+                checkpoint=False)
+      for name, field, value in [
+          ("pad_multiple_0", "pad_multiple", 0), ("pad_multiple_7", "pad_multiple", 7),
+          ("image_size_zero", "image_size", [0, 0]), ("image_size_text", "image_size", ["a", "b"]),
+          ("image_size_one_value", "image_size", [112]), ("image_size_not_multiple", "image_size", [30, 32]),
+          ("threshold_text", "threshold", "0.5"), ("threshold_above_1", "threshold", 1.5),
+          ("threshold_negative", "threshold", -1), ("threshold_nan", "threshold", float("nan")),
+          ("std_zero", "std", [0.2, 0.0, 0.2]), ("mean_two_values", "mean", [0.5, 0.5]),
+          ("no_classes", "classes", [])]),
+    ModelKind("ckpt_pad_multiple_7", "pad7.ckpt", _ckpt_contract(pad_multiple=7), "contract field pad_multiple"),
+    ModelKind("ckpt_threshold_above_1", "t15.ckpt", _ckpt_contract(threshold=1.5), "contract field threshold"),
 ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uiseg.config import Contract, ModelConfig, from_dict
+from uiseg.config import Contract, ModelConfig, from_dict, load_contract
 from uiseg.errors import UisegError
 
 
@@ -82,7 +82,7 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
         raise UisegError(f"{path}: not a uiseg checkpoint (no model/contract hyper-parameters); "
                          "pass a .ckpt written by `uiseg train`")
     model_cfg = from_dict(ModelConfig, hp["model"])
-    contract = from_dict(Contract, hp["contract"])
+    contract = load_contract(hp["contract"], path)
     unet = UNet.from_config(model_cfg)
     state = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
     try:

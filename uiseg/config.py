@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -65,6 +66,54 @@ def from_dict(cls, data: dict[str, Any]):
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _contract_problem(c: Contract) -> tuple[str, str] | None:
+    """(field, what is wrong with it) for the first field a consumer could not use, or None."""
+    m = c.pad_multiple
+    if not _integer(m) or m < 1 or m & (m - 1):
+        return "pad_multiple", f"is {m!r}, not a power of two (1, 2, 4, 8, 16, ...)"
+    size = c.image_size
+    if not isinstance(size, tuple) or len(size) != 2 or not all(_integer(v) and v > 0 and v % m == 0 for v in size):
+        shown = list(size) if isinstance(size, tuple) else size
+        return "image_size", f"is {shown!r}, not [height, width]: two positive multiples of pad_multiple {m}"
+    if not _number(c.threshold) or not 0 < c.threshold < 1:
+        return "threshold", f"is {c.threshold!r}, not a number between 0 and 1 (exclusive)"
+    for name in ("mean", "std"):
+        value = getattr(c, name)
+        if not isinstance(value, tuple) or len(value) != 3 or not all(_number(v) for v in value):
+            return name, f"is {list(value) if isinstance(value, tuple) else value!r}, not three finite numbers (RGB)"
+    if not all(v > 0 for v in c.std):
+        return "std", f"is {list(c.std)!r}: every value must be > 0 (the model divides by it)"
+    if not isinstance(c.classes, tuple) or not c.classes or not all(isinstance(v, str) and v for v in c.classes):
+        return "classes", f"is {c.classes!r}, not a non-empty list of class names"
+    if not isinstance(c.resize_policy, str) or not c.resize_policy:
+        return "resize_policy", f"is {c.resize_policy!r}, not a policy name (aspect, stretch, native)"
+    return None
+
+
+def load_contract(data: Any, source) -> Contract:
+    """The one place a contract read from a file (checkpoint hyper-parameters, exported metadata) is checked
+    before anything uses it: every backend, evaluate and export come through here. A field no consumer could
+    use is one UisegError naming the file and the field (not a ZeroDivisionError or an ONNX Runtime shape error
+    half-way through a run)."""
+    fix = "re-export the model with `uiseg export CKPT`, or retrain"
+    try:
+        contract = data if isinstance(data, Contract) else from_dict(Contract, data)
+    except (UisegError, TypeError) as exc:
+        raise UisegError(f"{source}: broken contract ({exc}); {fix}") from None
+    problem = _contract_problem(contract)
+    if problem:
+        raise UisegError(f"{source}: contract field {problem[0]} {problem[1]}; {fix}")
+    return contract
+
+
 def parse_size(text: str, what: str = "size") -> tuple[int, int]:
     """Parse 'WxH' (as users write screen sizes) into (H, W)."""
     try:
@@ -76,4 +125,4 @@ def parse_size(text: str, what: str = "size") -> tuple[int, int]:
     return h, w
 
 
-__all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "Contract", "ModelConfig", "from_dict", "parse_size"]
+__all__ = ["DEFAULT_MEAN", "DEFAULT_STD", "Contract", "ModelConfig", "from_dict", "load_contract", "parse_size"]

@@ -12,7 +12,7 @@ from uiseg.infer.backends import PredictorInfo, device_label
 from uiseg.infer.backends.torch import prepare_module
 
 from uiseg.checkpoint import sha256_file
-from uiseg.config import Contract
+from uiseg.config import Contract, load_contract
 from uiseg.errors import UisegError
 
 
@@ -39,7 +39,7 @@ def read_contract(path: Path) -> tuple[Contract, dict]:
     metadata = read_metadata(path)
     if not isinstance(metadata, dict) or "contract" not in metadata:
         raise UisegError(f"{path}: no uiseg contract in the model's metadata; re-export it with `uiseg export`")
-    return Contract.from_dict(metadata["contract"]), metadata
+    return load_contract(metadata["contract"], path), metadata
 
 
 def load(path: Path, device: torch.device, precision: str) -> TorchScriptPredictor:
