@@ -8,10 +8,10 @@ Importing this package is cheap: torch and onnxruntime load only when a run or a
 
 from __future__ import annotations
 
-from uiseg.errors import UisegError
+from uiseg.errors import UsageError
 
 
-class SetupError(UisegError):
+class SetupError(UsageError):
     """A problem with the arguments, found before any image is read (missing model, no inputs, OUT inside
     INPUT, CUDA asked for but unusable). The CLI turns it into a usage error: exit code 2."""
 

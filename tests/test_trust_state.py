@@ -30,6 +30,7 @@ from trustkit import (
     cli,
     holds_lock,
     journal_lines,
+    kill,
     oracle_mask,
     outputs,
     read_png,
@@ -111,7 +112,7 @@ class OutMachine(RuleBasedStateMachine):
         proc = start(*self.argv(), log=self.root / "killed.log")
         wait_for(lambda: journal_lines(self.out) >= after, proc)
         if proc.is_alive():
-            os.kill(proc.pid, signal.SIGKILL)
+            kill(proc)
         proc.join(60)
         assert proc.exitcode in (0, -signal.SIGKILL), (self.root / "killed.log").read_text()
         self.synced = self.synced and proc.exitcode == 0

@@ -11,9 +11,11 @@ thresholds 0.42, 0.5 and 0.58 each give their own mask, with no pixel near a thr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +41,7 @@ def cli(*args) -> SimpleNamespace:
 
 
 def _child(argv: list[str], log: str) -> None:
+    os.setsid()  # its own process group: kill() takes its decode workers with it
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -56,6 +59,14 @@ def start(*args, log: Path) -> multiprocessing.Process:
     proc = _CTX.Process(target=_child, args=([str(a) for a in args], str(log)))
     proc.start()
     return proc
+
+
+def kill(proc: multiprocessing.Process) -> None:
+    """SIGKILL a run started by start() and every process of its group (decode workers, which a killed run
+    leaves orphaned), then reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.join(30)
 
 
 def journal_lines(out: Path, shard: str = "0-of-1") -> int:

@@ -137,5 +137,50 @@ class MetricHistory(pl.Callback):
         self.history = [dict(r) for r in state_dict.get("history", [])]
 
 
-__all__ = ["MetricHistory", "ValidationGrid", "fixed_samples", "grid_image", "save_prediction_grid",
-           "write_timeline"]
+class StopOnNonFinite(pl.Callback):
+    """Stop training the moment the loss is NaN/Inf (diverged: a too-high learning rate, fp16 overflow, bad data),
+    with an error naming the step and the fix, instead of training on to "best val IoU 0.000". Checked after
+    every training batch and before every checkpoint (Lightning runs checkpoint callbacks last), so no diverged
+    weights are saved. Like EarlyStopping(check_finite=True), but the run fails (exit 1) instead of ending well.
+    """
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch,
+                           batch_idx: int) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and not bool(torch.isfinite(loss.detach()).all()):
+            self._stop(trainer, pl_module, "training loss", float(loss.detach().float().mean()))
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        loss = trainer.callback_metrics.get("val_loss")
+        if not trainer.sanity_checking and loss is not None and not math.isfinite(float(loss)):
+            self._stop(trainer, pl_module, "validation loss", float(loss))
+
+    @staticmethod
+    def _stop(trainer: pl.Trainer, pl_module: pl.LightningModule, what: str, value: float) -> None:
+        from uiseg.errors import UisegError
+
+        lr = getattr(pl_module, "recipe", {}).get("learning_rate")
+        hint = f"lower --learning-rate (it is {lr:g}, e.g. {lr / 10:g})" if isinstance(lr, (int, float)) else \
+            "lower --learning-rate"
+        raise UisegError(f"training diverged: the {what} is {value} at step {trainer.global_step} (epoch "
+                         f"{trainer.current_epoch}); {hint}, or use --precision 32-true; no checkpoint was "
+                         "written from the diverged weights")
+
+
+class SaveOnInterrupt(pl.Callback):
+    """On Ctrl-C or SIGTERM (and only then: a failed run's weights are not worth resuming), save
+    RUN/checkpoints/last.ckpt with the loops' state, so `--resume` continues where the run stopped. (Lightning's
+    OnExceptionCheckpoint would also make every later fit() resume from "last" on its own.)"""
+
+    def __init__(self, dirpath: str | Path):
+        self.path = Path(dirpath) / "last.ckpt"
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+        if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
+            trainer.save_checkpoint(self.path, weights_only=False)  # the full state: loops, optimizer
+
+
+__all__ = ["MetricHistory", "SaveOnInterrupt", "StopOnNonFinite", "ValidationGrid", "fixed_samples", "grid_image",
+           "save_prediction_grid", "write_timeline"]

@@ -87,20 +87,74 @@ def make_loaders(train_pairs, val_pairs, cfg: TrainConfig):
     return train, val
 
 
+# -- the run folder ------------------------------------------------------------------------------------
+RUN_OUTPUTS = ("checkpoints", "logs", "val_images", "summary.json", "val_timeline.gif", "final_prediction.png",
+               "profile.txt")  # what a run writes into --out (data/, the synthetic data, is reused, never here)
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped training; `checkpoint` (RUN/checkpoints/last.ckpt) resumes it."""
+
+    def __init__(self, checkpoint: Path, step: int):
+        super().__init__(f"interrupted at step {step}")
+        self.checkpoint, self.step = checkpoint, step
+
+
+def prepare_run_dir(out: Path, resume, overwrite: bool) -> None:
+    """An --out that holds a run is refused (UsageError) unless --resume continues it or --overwrite starts it
+    again; --overwrite removes that run's outputs (RUN_OUTPUTS), never its synthetic data."""
+    import shutil
+
+    from uiseg.errors import UsageError
+
+    found = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    if not found or resume is not None:
+        return
+    if not overwrite:
+        last = out / "checkpoints" / "last.ckpt"
+        again = f"pass --resume {last} to continue it, " if last.is_file() else ""
+        raise UsageError(f"--out {out} holds a run ({', '.join(found)}); {again}--overwrite to start it again "
+                         "(its synthetic data is kept), or another --out")
+    for name in found:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def fit(trainer, system, train_loader, val_loader, resume, out: Path) -> None:
+    """trainer.fit; Ctrl-C or SIGTERM (Lightning saves last.ckpt through SaveOnInterrupt, then exits) becomes
+    TrainingInterrupted, which names the checkpoint to resume from."""
+    from pytorch_lightning.trainer.states import TrainerStatus
+
+    with warnings.catch_warnings():
+        # Lightning 2.6 on torch 2.14 warns about its own pytree use on every run; nothing a user can act on.
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=Warning)
+        try:
+            trainer.fit(system, train_loader, val_loader, ckpt_path=None if resume is None else str(resume))
+        except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C into sys.exit(1), SIGTERM into SystemExit
+            if trainer.state.status != TrainerStatus.INTERRUPTED:
+                raise
+            raise TrainingInterrupted(out / "checkpoints" / "last.ckpt", int(trainer.global_step)) from None
+
+
 # -- the run -------------------------------------------------------------------------------------------
 def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: str | Path = "run",
                  data: str | Path | None = None, val_data: str | Path | None = None,
-                 resume: str | Path | None = None, log: Callable[[str], None] = print) -> dict:
-    """Train a UNet and return the summary (also written to OUT/summary.json)."""
+                 resume: str | Path | None = None, log: Callable[[str], None] = print,
+                 overwrite: bool = False) -> dict:
+    """Train a UNet and return the summary (also written to OUT/summary.json). Everything that can be checked
+    without data (sizes, the Trainer's settings, an --out that holds another run) is checked before any data is
+    synthesised or read. Raises TrainingInterrupted after Ctrl-C/SIGTERM (last.ckpt saved)."""
     import pytorch_lightning as pl
 
-    from uiseg.trainer import build_trainer, finish_run, system_for_run
+    from uiseg.trainer import build_trainer, check_trainer_setup, finish_run, system_for_run
 
     out = Path(out)
     model_cfg = model_cfg or ModelConfig()
     check_image_size(cfg.image_size, model_cfg.depth)
     if cfg.crop_size is not None:
         check_image_size(cfg.crop_size, model_cfg.depth, "--crop-size")
+    check_trainer_setup(cfg)
+    prepare_run_dir(out, resume, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     if data is None:
         data, val_data = synthesize(out, cfg, log)
@@ -113,10 +167,7 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
     trainer, parts = build_trainer(cfg, out, val_loader.dataset, steps_per_epoch=len(train_loader),
                                    model_depth=model_cfg.depth, log=log)
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        # Lightning 2.6 on torch 2.14 warns about its own pytree use on every run; nothing a user can act on.
-        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=Warning)
-        trainer.fit(system, train_loader, val_loader, ckpt_path=None if resume is None else str(resume))
+    fit(trainer, system, train_loader, val_loader, resume, out)
     seconds = time.perf_counter() - t0
     info = {"train": str(data), "val": None if val_data is None else str(val_data),
             "train_images": len(train_pairs), "val_images": len(val_pairs)}
@@ -124,5 +175,6 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
     return summary
 
 
-__all__ = ["MODEL_RECIPES", "RECIPES", "TrainConfig", "check_image_size", "config_dict", "default_workers",
-           "make_config", "make_model_config", "resolve_recipe", "run_training", "synthesize"]
+__all__ = ["MODEL_RECIPES", "RECIPES", "RUN_OUTPUTS", "TrainConfig", "TrainingInterrupted", "check_image_size",
+           "config_dict", "default_workers", "make_config", "make_model_config", "prepare_run_dir", "resolve_recipe",
+           "run_training", "synthesize"]

@@ -16,7 +16,14 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
 
-from uiseg.callbacks import MetricHistory, ValidationGrid, fixed_samples, save_prediction_grid
+from uiseg.callbacks import (
+    MetricHistory,
+    SaveOnInterrupt,
+    StopOnNonFinite,
+    ValidationGrid,
+    fixed_samples,
+    save_prediction_grid,
+)
 from uiseg.config import ModelConfig
 from uiseg.errors import UisegError
 from uiseg.images import atomic_write_bytes
@@ -75,6 +82,42 @@ def system_for_run(cfg, model_cfg: ModelConfig, resume: str | Path | None) -> tu
     return UisegSystem(parts["model"], parts["contract"], train), model_cfg
 
 
+def check_trainer_setup(cfg) -> None:
+    """Check accelerator, devices, strategy, precision, max_steps and --trainer extras by building a bare Trainer
+    from them (cheap: nothing is launched), before any data is made or read. UsageError: one line, exit 2."""
+    import logging
+    import warnings
+
+    from uiseg.errors import UsageError
+
+    if cfg.max_steps == 0 or cfg.max_steps < -1:
+        raise UsageError(f"--max-steps {cfg.max_steps} trains nothing; pass a positive number, or -1 for no limit")
+    kwargs = {"accelerator": cfg.accelerator, "devices": cfg.devices, "num_nodes": cfg.num_nodes,
+              "strategy": cfg.strategy, "precision": _precision(cfg), "max_epochs": cfg.max_epochs,
+              "max_steps": cfg.max_steps, "accumulate_grad_batches": cfg.accumulate_grad_batches,
+              "logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
+              "enable_model_summary": False, **cfg.trainer}
+    loggers = [logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric", "lightning")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)  # the probe must not print "GPU available: ..." a second time
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pl.Trainer(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - Lightning raises ValueError, TypeError, Misconfiguration, ImportError
+        given = {k: getattr(cfg, k) for k in ("accelerator", "devices", "strategy", "precision")
+                 if getattr(cfg, k) not in ("auto", None)}  # what the user chose, not the defaults
+        shown = " ".join(f"--{k} {v}" for k, v in given.items()) or "the Trainer settings"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:240]
+        raise UsageError(f"{shown}{' and --trainer ' + ' '.join(cfg.trainer) if cfg.trainer else ''} cannot "
+                         f"train here: {first}; fix the flag, or leave it out (auto picks what this machine "
+                         "has)") from None
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
 def _loggers(out: Path) -> list:
     loggers = [CSVLogger(out, name="logs", version="")]
     if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
@@ -116,7 +159,8 @@ def build_trainer(cfg, out: Path, val_dataset, steps_per_epoch: int, model_depth
                                  enable_version_counter=False)
     history = MetricHistory(log=None if progress else log)
     grid = ValidationGrid(out, fixed_samples(val_dataset, cfg.grid_images, 2**model_depth))
-    callbacks = [checkpoint, history, grid, LearningRateMonitor(logging_interval="step")]
+    callbacks = [StopOnNonFinite(), checkpoint, history, grid, LearningRateMonitor(logging_interval="step"),
+                 SaveOnInterrupt(out / "checkpoints")]
     if cfg.early_stop_patience:
         callbacks.append(EarlyStopping(monitor="val_iou", mode="max", patience=cfg.early_stop_patience))
     profiler = _profiler(cfg.profiler, out)
@@ -198,5 +242,6 @@ def closing_line(summary: dict) -> str:
             f"{summary['seconds']:.0f} s → {summary['checkpoints']['best']}")
 
 
-__all__ = ["PROFILERS", "RunParts", "build_trainer", "check_trainer_kwargs", "closing_line", "finish_run",
+__all__ = ["PROFILERS", "RunParts", "build_trainer", "check_trainer_kwargs", "check_trainer_setup", "closing_line",
+           "finish_run",
            "resume_settings", "system_for_run", "trainer_arguments"]

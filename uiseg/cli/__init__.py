@@ -21,6 +21,10 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
+    def parse_args(self, ctx, args):
+        ctx.meta["uiseg.argv"] = list(args)  # as typed, for messages that repeat it (train's --resume command)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx):
         return sorted(n for n in COMMANDS if _exists(n))
 

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from uiseg.cli._common import friendly_errors
+from uiseg.cli._common import friendly_errors, sigterm_as_interrupt
 from uiseg.errors import UisegError
 
 SIZE_HELP = (
@@ -125,7 +125,7 @@ def command(paths, model, backend, device, precision, batch_size, workers, write
     options = SegmentOptions(list(paths[:-1]), paths[-1], model, backend, device, precision, batch_size,
                              workers, writers, size, threshold, overlay, probs, boxes, min_area, overwrite,
                              shard, progress=not quiet, extra={"argv": sys.argv[1:]})
-    previous = _sigterm_as_interrupt()
+    previous = sigterm_as_interrupt()
     try:
         report = run_segment(options, log=lambda msg: click.echo(msg, err=True))
     except SetupError as exc:
@@ -137,19 +137,6 @@ def command(paths, model, backend, device, precision, batch_size, workers, write
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     _finish(report, paths[-1], quiet, as_json)
-
-
-def _sigterm_as_interrupt():
-    """`kill` (SIGTERM) stops a run as cleanly as Ctrl-C does."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, handler)
 
 
 def _finish(report: dict, out_dir: str, quiet: bool, as_json: bool) -> None:

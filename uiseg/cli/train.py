@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from uiseg.cli._common import friendly_errors
+from uiseg.cli._common import command_line, friendly_errors, sigterm_as_interrupt
 from uiseg.errors import UisegError
 from uiseg.recipes import recipe_default as D
 
@@ -49,6 +50,12 @@ def _trainer_kwargs(ctx, param, values):
     return kwargs
 
 
+def _max_steps(ctx, param, value):
+    if value is not None and (value == 0 or value < -1):
+        raise click.BadParameter(f"{value} trains nothing; pass a positive number of steps, or -1 for no limit")
+    return value
+
+
 def _devices(value):
     return None if value is None else _literal(value)
 
@@ -73,7 +80,8 @@ def _devices(value):
 @click.option("--learning-rate", "--lr", type=click.FloatRange(0, min_open=True),
               help=f"Peak LR {D('learning_rate')}.")
 @click.option("--max-epochs", type=click.IntRange(1), help=D("max_epochs"))
-@click.option("--max-steps", type=int, help=f"Stop after this many optimizer steps (-1: no limit) {D('max_steps')}.")
+@click.option("--max-steps", type=int, callback=_max_steps,
+              help=f"Stop after this many optimizer steps (-1: no limit) {D('max_steps')}.")
 @click.option("--time-budget", type=click.FloatRange(0, min_open=True),
               help="Seconds of training: stop then, with the LR schedule following the clock (off by default: "
                    "a clock makes results depend on the machine).")
@@ -99,16 +107,21 @@ def _devices(value):
 @click.option("--early-stop-patience", type=click.IntRange(1), help="Stop after N epochs without a better val IoU.")
 @click.option("--accumulate-grad-batches", type=click.IntRange(1), help="[1]")
 @click.option("--resume", type=click.Path(exists=True, dir_okay=False), help="Continue from RUN/checkpoints/last.ckpt.")
+@click.option("--overwrite", is_flag=True,
+              help="--out holds a run: start it again (its checkpoints, logs and pictures are removed; synthetic "
+                   "data is kept). Without it, or --resume, such an --out is refused.")
 @click.option("--trainer", "trainer_kwargs", multiple=True, callback=_trainer_kwargs, metavar="KEY=VALUE",
               help="Any other pytorch_lightning.Trainer argument (repeatable); VALUE is a JSON literal or text.")
 @friendly_errors
-def command(data, out, recipe, val_data, base, depth, resume, trainer_kwargs, devices, **options):
+def command(data, out, recipe, val_data, base, depth, resume, overwrite, trainer_kwargs, devices, **options):
     """Train a UNet on DATA (folders or seed layout); with no DATA, on synthetic screenshots made in RUN/data.
 
     Writes RUN/checkpoints/{best,last}.ckpt, RUN/logs/metrics.csv, RUN/val_images/, RUN/val_timeline.gif,
-    RUN/final_prediction.png and RUN/summary.json.
+    RUN/final_prediction.png and RUN/summary.json. Ctrl-C or `kill` saves RUN/checkpoints/last.ckpt, prints the
+    command that resumes, exit code 130; a loss that turns NaN/Inf stops the run, exit code 1.
     """
-    from uiseg.train import make_config, make_model_config, resolve_recipe, run_training
+    from uiseg.train import make_config, make_model_config, prepare_run_dir, resolve_recipe
+    from uiseg.trainer import check_trainer_setup
 
     recipe = resolve_recipe(recipe, options["accelerator"] or "auto")
     if resume is not None:
@@ -116,13 +129,52 @@ def command(data, out, recipe, val_data, base, depth, resume, trainer_kwargs, de
     else:
         model_cfg = make_model_config(recipe, base=base, depth=depth)
     cfg = make_config(recipe, devices=_devices(devices), trainer=trainer_kwargs or None, **options)
+    check_trainer_setup(cfg)  # before anything is printed, synthesised or read (run_training checks it too)
+    prepare_run_dir(Path(out), resume, overwrite)
     crop = f", crops {cfg.crop_size[1]}x{cfg.crop_size[0]}" if cfg.crop_size else ""
     click.echo(f"recipe {recipe}: UNet base {model_cfg.base}, depth {model_cfg.depth}; {cfg.resize_policy} "
                f"{cfg.image_size[1]}x{cfg.image_size[0]}{crop}, batch {cfg.batch_size}, augment {cfg.augment}, "
                f"{cfg.max_steps if cfg.max_steps > 0 else cfg.max_epochs} "
                f"{'steps' if cfg.max_steps > 0 else 'epochs'}"
                + (f", time budget {cfg.time_budget:.0f} s" if cfg.time_budget else ""))
-    run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo)
+    _train(cfg, model_cfg, out, data, val_data, resume, overwrite)
+
+
+def _train(cfg, model_cfg, out, data, val_data, resume, overwrite) -> None:
+    """run_training, with Ctrl-C and SIGTERM ending in exit code 130 and the command that resumes."""
+    import shlex
+    import signal
+
+    from uiseg.train import TrainingInterrupted, run_training
+
+    ctx, previous = click.get_current_context(), sigterm_as_interrupt()
+    try:
+        run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo,
+                     overwrite=overwrite)
+    except TrainingInterrupted as stop:
+        saved = f"saved {stop.checkpoint}" if stop.checkpoint.is_file() else "no checkpoint could be saved"
+        again = shlex.join(["uiseg", *_without_resume(command_line()), "--resume", str(stop.checkpoint)])
+        click.echo(f"interrupted at step {stop.step}: {saved}; resume with: {again}", err=True)
+        ctx.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted before training started: nothing to resume; run the same command again", err=True)
+        ctx.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _without_resume(argv: list[str]) -> list[str]:
+    """The command line minus --resume PATH / --resume=PATH and --overwrite (the resume command adds its own)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--resume":
+            skip = True
+        elif not arg.startswith("--resume=") and arg != "--overwrite":
+            kept.append(arg)
+    return kept or ["train"]
 
 
 def _resume_defaults(resume, base, depth, image_size):
