@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     run, heldout = out / "run", out / "heldout"
     ckpt = run / "checkpoints" / "best.ckpt"
     t = {"train (synth + fit)": step("train on synthetic screenshots (no DATA: made in RUN/data)",
-                                     "train", "--out", str(run), "--seed", "0")}
+                                     "train", "--out", str(run), "--seed", "0", "--overwrite")}
     t["evaluate"] = step("evaluate on held-out UI styles", "evaluate", str(run / "data" / "val"),
                          "--checkpoint", str(ckpt), "--out", str(run / "eval"))
     budget = sum(t.values())

@@ -139,11 +139,10 @@ def fit(trainer, system, train_loader, val_loader, resume, out: Path) -> None:
 # -- the run -------------------------------------------------------------------------------------------
 def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: str | Path = "run",
                  data: str | Path | None = None, val_data: str | Path | None = None,
-                 resume: str | Path | None = None, log: Callable[[str], None] = print,
-                 overwrite: bool = False) -> dict:
-    """Train a UNet and return the summary (also written to OUT/summary.json). Everything that can be checked
-    without data (sizes, the Trainer's settings, an --out that holds another run) is checked before any data is
-    synthesised or read. Raises TrainingInterrupted after Ctrl-C/SIGTERM (last.ckpt saved)."""
+                 resume: str | Path | None = None, log: Callable[[str], None] = print) -> dict:
+    """Train a UNet and return the summary (also written to OUT/summary.json). Sizes and the Trainer's settings
+    are checked before any data is synthesised or read (`uiseg train` also refuses an --out that holds another
+    run: prepare_run_dir). Raises TrainingInterrupted after Ctrl-C/SIGTERM (last.ckpt saved)."""
     import pytorch_lightning as pl
 
     from uiseg.trainer import build_trainer, check_trainer_setup, finish_run, system_for_run
@@ -154,7 +153,6 @@ def run_training(cfg: TrainConfig, model_cfg: ModelConfig | None = None, out: st
     if cfg.crop_size is not None:
         check_image_size(cfg.crop_size, model_cfg.depth, "--crop-size")
     check_trainer_setup(cfg)
-    prepare_run_dir(out, resume, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     if data is None:
         data, val_data = synthesize(out, cfg, log)

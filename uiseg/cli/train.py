@@ -130,17 +130,17 @@ def command(data, out, recipe, val_data, base, depth, resume, overwrite, trainer
         model_cfg = make_model_config(recipe, base=base, depth=depth)
     cfg = make_config(recipe, devices=_devices(devices), trainer=trainer_kwargs or None, **options)
     check_trainer_setup(cfg)  # before anything is printed, synthesised or read (run_training checks it too)
-    prepare_run_dir(Path(out), resume, overwrite)
+    prepare_run_dir(Path(out), resume, overwrite)  # an --out holding a run: refused, or --overwrite clears it
     crop = f", crops {cfg.crop_size[1]}x{cfg.crop_size[0]}" if cfg.crop_size else ""
     click.echo(f"recipe {recipe}: UNet base {model_cfg.base}, depth {model_cfg.depth}; {cfg.resize_policy} "
                f"{cfg.image_size[1]}x{cfg.image_size[0]}{crop}, batch {cfg.batch_size}, augment {cfg.augment}, "
                f"{cfg.max_steps if cfg.max_steps > 0 else cfg.max_epochs} "
                f"{'steps' if cfg.max_steps > 0 else 'epochs'}"
                + (f", time budget {cfg.time_budget:.0f} s" if cfg.time_budget else ""))
-    _train(cfg, model_cfg, out, data, val_data, resume, overwrite)
+    _train(cfg, model_cfg, out, data, val_data, resume)
 
 
-def _train(cfg, model_cfg, out, data, val_data, resume, overwrite) -> None:
+def _train(cfg, model_cfg, out, data, val_data, resume) -> None:
     """run_training, with Ctrl-C and SIGTERM ending in exit code 130 and the command that resumes."""
     import shlex
     import signal
@@ -149,8 +149,7 @@ def _train(cfg, model_cfg, out, data, val_data, resume, overwrite) -> None:
 
     ctx, previous = click.get_current_context(), sigterm_as_interrupt()
     try:
-        run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo,
-                     overwrite=overwrite)
+        run_training(cfg, model_cfg, out=out, data=data, val_data=val_data, resume=resume, log=click.echo)
     except TrainingInterrupted as stop:
         saved = f"saved {stop.checkpoint}" if stop.checkpoint.is_file() else "no checkpoint could be saved"
         again = shlex.join(["uiseg", *_without_resume(command_line()), "--resume", str(stop.checkpoint)])
