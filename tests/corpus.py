@@ -8,10 +8,10 @@ Each `ImageKind` writes one or a few files into a folder and says what each cons
 - `data`: the same for `train`/`evaluate` data loading (`check_dataset`), where "fail" means a problem line
   naming the file (the whole set is checked before epoch 1, so a bad pair stops the run with one line per problem).
 
-`SETUP_KINDS` (whole-run problems: empty folder, OUT inside INPUT) and `corpus_models.MODEL_KINDS` (checkpoints
-and ONNX/TorchScript files that must be refused) complete the table; `NAME_TREES` (inputs whose output names could
-meet, glob characters, long names) and `RERUN_CASES` (reruns into an OUT that holds results) cover what makes a
-result in OUT the one this model made for this input. Build everything by hand for a look:
+`SETUP_KINDS` (whole-run problems: empty folder, OUT inside INPUT), `corpus_models.MODEL_KINDS` (checkpoints
+and ONNX/TorchScript files that must be refused, unusable contracts included) and `corpus_trust.NAME_TREES`
+(inputs whose output names could meet, glob characters, long names) complete the table. Build everything by hand
+for a look:
 
     .venv/bin/python tests/corpus.py tests/corpus      # /tests/corpus/ is git-ignored
 """
@@ -300,58 +300,6 @@ SETUP_KINDS = {
     "out_inside_input": "exit 2: OUT inside INPUT",
     "missing_input": "exit 2: no such file or folder",
     "missing_model": "exit 2: model not found",
-}
-
-
-# ---- input trees whose names are hard to map to OUT ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class NameTree:
-    """Inputs (paths under the tree) and the mask each must get under OUT; masks=None: the run is refused (exit 2)
-    with one line naming every clashing input. `arg`: the INPUT argument, relative to the tree (default: the tree)."""
-
-    name: str
-    files: tuple[str, ...]
-    masks: dict[str, str] | None
-    arg: str = ""
-
-
-LONG = "x" * 246  # + ".png": a legal 250-byte name, whose temporary twin must still fit in 255 bytes
-NAME_TREES = [
-    NameTree("same_stems", ("a.jpg", "a.png", "a.jpg.png", "b.png"),
-             {"a.jpg": "a.jpg.png", "a.png": "a.png.png", "a.jpg.png": "a.jpg.png.png", "b.png": "b.png"}),
-    NameTree("output_folder_names", ("overlays/x.png", "probs/x.png", "x.png"),
-             {"overlays/x.png": "masks/overlays/x.png", "probs/x.png": "masks/probs/x.png", "x.png": "x.png"}),
-    NameTree("masks_prefix_clash", ("overlays/x.png", "masks/overlays/x.png"), None),
-    NameTree("glob_characters_folder", ("brk[1]/a.png", "brk1/b.png"), {"a.png": "a.png"}, arg="brk[1]"),
-    NameTree("glob_characters_file", ("shot [2024].png", "shot 2.png"), {"shot [2024].png": "shot [2024].png"},
-             arg="shot [2024].png"),
-    NameTree("long_name", (f"{LONG}.png",), {f"{LONG}.png": f"{LONG}.png"}),
-]
-
-
-def build_tree(folder: Path, tree: NameTree, size=(12, 16)) -> Path:
-    """Write the tree's inputs (each its own pixels, in the format its extension names); returns the INPUT."""
-    for i, rel in enumerate(tree.files):
-        fmt = "JPEG" if rel.lower().endswith((".jpg", ".jpeg")) else "BMP" if rel.endswith(".bmp") else "PNG"
-        _write(folder / rel, encode(rgb(*size, seed=40 + i), fmt))
-    return folder / tree.arg if tree.arg else folder
-
-
-# ---- reruns into an OUT that holds results (what each case of the rerun table gets) ----------------------------------
-
-RERUN_CASES = {
-    "other_threshold": "exit 2: 'threshold 0.5 → 0.9', --overwrite or another OUT; OUT untouched",
-    "other_model": "exit 2: 'model sha256 … → …; backend onnx → torch'",
-    "boxes_after_no_boxes": "exit 2: 'boxes off → on'",
-    "other_min_area": "exit 2: 'min-area 64 → 10'",
-    "model_swap_mid_run": "exit 2 before any image: no OUT with masks of two models",
-    "overwrite_adopts": "exit 0: --overwrite redoes every image with the new settings, identical to a clean run",
-    "input_replaced": "exit 0: redone ('1 redone'), the mask has the new input's size and pixels",
-    "input_replaced_same_stat": "exit 0: redone (same size and mtime, other bytes: the hash decides)",
-    "other_input_folder": "exit 0: same names, other pixels: redone; the same bytes elsewhere: skipped",
-    "output_zero_bytes": "exit 0: a 0-byte or truncated output is rewritten",
-    "input_deleted": "exit 0: its outputs stay, '1 kept (input gone)', its record stays in results.jsonl",
 }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from corpus import NAME_TREES, TRACEBACK, build_tree
+from corpus import TRACEBACK
 from corpus_models import brightness_onnx
+from corpus_trust import NAME_TREES, build_tree
 from trustkit import cli, outputs
 from uiseg.infer.io import name_outputs
 
