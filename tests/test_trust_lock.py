@@ -3,8 +3,10 @@ OUT and lose no record; the lock of a killed run never blocks (the OS releases `
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 
 import pytest
@@ -44,20 +46,28 @@ def busy_line(run, *words) -> str:
 
 @pytest.mark.slow
 def test_a_second_run_on_a_busy_out_exits_2_and_loses_nothing(setup, tmp_path):
-    """12 + 18 images into one OUT at once: before, both exited 0 and results.jsonl kept 12 records."""
+    """12 + 18 images into one OUT at once: before, both exited 0 and results.jsonl kept 12 records. The first
+    run is held mid-way, deterministically, by an input that is a FIFO: decoding it waits for a writer."""
     root, ckpt, _ = setup
-    out = tmp_path / "out"
-    first = start("segment", root / "a", out, "-m", ckpt, "--size", "native", "--workers", 0, "--batch-size", 1,
+    first_in, out = tmp_path / "first", tmp_path / "out"
+    shutil.copytree(root / "a", first_in)
+    os.mkfifo(first_in / "a05 waiting.png")
+    first = start("segment", first_in, out, "-m", ckpt, "--size", "native", "--workers", 0, "--batch-size", 1,
                   log=tmp_path / "first.log")
-    assert wait_for(lambda: holds_lock(out, first.pid) and journal_lines(out) >= 1, first), "finished too soon"
-    second = cli("segment", root / "b", out, "-m", ckpt, "--size", "native", "--workers", 0)
-    line = busy_line(second, f"pid {first.pid} since ")
-    first.join(60)
-    assert first.exitcode == 0, (tmp_path / "first.log").read_text()
-    assert second.code == 2 and line
+    try:
+        assert wait_for(lambda: holds_lock(out, first.pid) and journal_lines(out) >= 5, first)
+        second = cli("segment", root / "b", out, "-m", ckpt, "--size", "native", "--workers", 0)
+        busy_line(second, f"pid {first.pid} since ")
+    finally:
+        with contextlib.suppress(OSError):  # ENXIO: nobody is reading it (the run ended some other way)
+            os.close(os.open(first_in / "a05 waiting.png", os.O_WRONLY | os.O_NONBLOCK))
+        first.join(60)  # the reader saw an empty "image", which fails as an empty file does; the run goes on
+    assert first.exitcode == 1, (tmp_path / "first.log").read_text()
+    assert not (out / "results.jsonl").read_text().count('"path":"b')
     again = cli("segment", root / "b", out, "-m", ckpt, "--size", "native", "--workers", 0)
     assert again.code == 0 and "18 done" in again.output, again.output
-    assert len(result_lines(out)) == 30 and len(outputs(out)) == 30
+    statuses = [json.loads(line)["status"] for line in result_lines(out).values()]
+    assert len(statuses) == 31 and statuses.count("ok") == 30 and len(outputs(out)) == 30
 
 
 @pytest.mark.slow
