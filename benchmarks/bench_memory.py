@@ -78,7 +78,7 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 
 def journal_lines(out: Path) -> int:
-    journal = out / ".uiseg-journal.jsonl"
+    journal = out / ".uiseg" / "journal-0-of-1.jsonl"  # a plain run's journal (uiseg.infer.state)
     try:
         return journal.read_bytes().count(b"\n")
     except OSError:
