@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 from uiseg.synth import fonts
 from uiseg.synth.common import Color, Rng, hsv, rgba, shade, value_noise
 from uiseg.synth.families import Style
-from uiseg.synth.frames import Element, canvas, icon, panel, text, text_box
+from uiseg.synth.frames import Element, canvas, icon, label, panel, text, text_box
 from uiseg.synth.sprites import heart, make_sprite
 
 _MAP_COLORS = (hsv(0.6, 0.6, 0.5), hsv(0.25, 0.5, 0.6), hsv(0.3, 0.6, 0.4), hsv(0.1, 0.3, 0.7))  # sea..hills
@@ -120,9 +120,9 @@ def _slots(img: Image.Image, rng: Rng, st: Style, x0: int, y0: int, rows: int, c
             icon(img, make_sprite(rng, rng.choice((8, 10, 12, 16))), x + 2, y + 2, s - 4)
             if rng.chance(0.3):
                 k = s // 3
-                draw.text((x + s - k, y + s - k - 1), str(rng.randint(1, 99)), font=small, fill=st.fg)
+                label(img, (x + s - k, y + s - k - 1), str(rng.randint(1, 99)), small, st.fg, st.aa)
         if numbers:
-            draw.text((x + 2, y + 1), str((i + 1) % 10), font=small, fill=(255, 255, 255))
+            label(img, (x + 2, y + 1), str((i + 1) % 10), small, (255, 255, 255), st.aa)
 
 
 def inventory(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:

@@ -267,7 +267,8 @@ def add_decoys(rng: Rng, img: np.ndarray, font_name: str) -> np.ndarray:
         board = hsv(rng.uniform(0, 1), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.9))
         draw.rectangle((x + tw // 2, y + th + 4, x + tw // 2 + 1, y + th + 12), fill=(70, 50, 30))  # post
         draw.rectangle((x - 3, y - 2, x + tw + 3, y + th + 4), fill=board, outline=shade(board, 0.5))
-        draw.text((x, y), word, font=font, fill=(250, 250, 230) if board[1] < 140 else (20, 20, 20))
+        cov = font.mask(word, True)
+        im.paste((250, 250, 230) if board[1] < 140 else (20, 20, 20), (x, y, x + cov.width, y + cov.height), cov)
     return np.asarray(im)
 
 
