@@ -38,12 +38,12 @@ class PilFace:
     def mask(self, s: str, aa: bool) -> Image.Image:
         w, h = self._base(s)
         im = Image.new("L", (w // self.px, h // self.px), 0)
-        draw = ImageDraw.Draw(im)
-        draw.fontmode = "L" if aa and self.px == 1 else "1"
-        draw.text((0, 0), s, font=self.font, fill=255)
+        # Always rendered anti-aliased, then thresholded for hard-edged text: Pillow's mono mode hints glyphs
+        # to other advances, so its text would outgrow the box getbbox() measured.
+        ImageDraw.Draw(im).text((0, 0), s, font=self.font, fill=255)
         if self.px > 1:
-            im = im.resize((w, h), Image.NEAREST)
-        return _transform(im, self.sx, self.shear, self.bold, aa)
+            im = im.point(lambda v: 255 if v >= 128 else 0).resize((w, h), Image.NEAREST)
+        return _transform(im, self.sx, self.shear, self.bold, aa and self.px == 1)
 
 
 def _transform(im: Image.Image, sx: float, shear: float, bold: int, aa: bool) -> Image.Image:

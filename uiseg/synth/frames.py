@@ -59,15 +59,19 @@ def _fill(w: int, h: int, st: Style, bg: Color, plain: bool) -> Image.Image:
     return Image.fromarray(np.clip(np.concatenate([rgb, alpha], axis=2), 0, 255).astype(np.uint8), "RGBA")
 
 
-def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill: Color | None = None) -> None:
-    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, skew...)."""
+def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill: Color | None = None) -> bool:
+    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, skew...).
+
+    Returns False when nothing was drawn (frame 'none', or a box too small): the caller's pieces then stand
+    straight on the world and each one is UI over its own box only.
+    """
     frame = frame or st.frame
     if frame == "none":
-        return
+        return False
     x0, y0, x1, y1 = (int(v) for v in box)
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 3:
-        return
+        return False
     b = min(st.border, max(1, min(w, h) // 6))
     r = min(st.radius, min(w, h) // 2) if frame in ("rounded", "flat", "accent", "glow") else 0
     skew = min(h // 2, w // 4) if frame == "skew" else 0
@@ -82,6 +86,7 @@ def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill:
                                    outline=rgba(st.accent, 255 - 60 * i), width=1)
     else:
         _border(draw, (x0, y0, x1 - 1, y1 - 1), frame, st, b, r)
+    return True
 
 
 def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r: int) -> None:
@@ -178,16 +183,17 @@ def text_box(font, s: str, outline: bool, st: Style) -> tuple[int, int]:
     return w + stroke, h + stroke
 
 
-def icon(img: Image.Image, spr: np.ndarray, x: int, y: int, size: int) -> None:
-    """Paste an RGBA sprite scaled (nearest) to size x size."""
+def icon(img: Image.Image, spr: np.ndarray, x: int, y: int, size: int) -> Box:
+    """Paste an RGBA sprite scaled (nearest) to size x size; returns the icon's box."""
     im = Image.fromarray(spr, "RGBA")
     if im.size != (size, size):
         im = im.resize((size, size), Image.NEAREST)
     img.alpha_composite(im, (int(x), int(y)))
+    return int(x), int(y), int(x) + size, int(y) + size
 
 
-def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) -> None:
-    """A selection cursor: a triangle, a chevron or a dot, like menu pointers."""
+def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) -> Box:
+    """A selection cursor: a triangle, a chevron or a dot, like menu pointers; returns its box."""
     draw = ImageDraw.Draw(img)
     kind = rng.choice(("tri", "tri", "chev", "dot"))
     s = max(3, size)
@@ -197,3 +203,12 @@ def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) 
         draw.line([(x, y), (x + s * 0.6, y + s / 2), (x, y + s)], fill=rgba(color), width=max(1, s // 4))
     else:
         draw.ellipse((x, y + s / 4, x + s / 2, y + s * 3 / 4), fill=rgba(color))
+    m = max(1, s // 4)
+    return tight(img, (x - m, y - m, x + s + m, y + s + m))
+
+
+def tight(img: Image.Image, box: Box) -> Box:
+    """The box of what is drawn (alpha > 0) inside `box` of a canvas: a piece's own box, nothing around it."""
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    bb = img.getchannel("A").crop((x0, y0, int(box[2]), int(box[3]))).getbbox()
+    return (x0, y0, x0, y0) if bb is None else (x0 + bb[0], y0 + bb[1], x0 + bb[2], y0 + bb[3])
