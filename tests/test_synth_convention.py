@@ -147,3 +147,25 @@ def test_pixel_art_masks_sit_on_the_ui_pixel_grid(family):
         cut = mask[:h // p * p, :w // p * p].reshape(h // p, p, w // p, p)
         assert (cut.all(axis=(1, 3)) == cut.any(axis=(1, 3))).all()  # each p x p block is all UI or none
     assert max(grids) > 1
+
+
+def test_every_drawn_ui_pixel_is_in_the_mask(monkeypatch):
+    # On a flat world, with effects, drop shadows and glows off (they are not UI), whatever the widgets
+    # draw must lie inside the mask: no piece draws outside its own box.
+    from uiseg.synth import ui_float
+
+    flat = np.asarray(GREY, np.uint8)
+    monkeypatch.setattr(R, "render_world", lambda rng, kind, h, w, p, d: np.broadcast_to(flat, (h, w, 3)).copy())
+    for name in ("finish", "retro"):
+        monkeypatch.setattr(post, name, lambda rng, img, p: img)
+    monkeypatch.setattr(post, "dim_world", lambda rng, world: world)
+    monkeypatch.setattr(post, "four_shades", lambda img, pal, exact=False: img)
+    sample = R.sample_style
+    monkeypatch.setattr(R, "sample_style", lambda *a, **k: replace(sample(*a, **k), shadow=False, frost=0,
+                                                                   text_shadow=False))
+    plain = ui_float.text
+    monkeypatch.setattr(ui_float, "text", lambda *a, **k: plain(*a, **(k | {"glow": None})))
+    for seed in range(60):
+        img, mask = R.render(seed, (144, 160))
+        drawn = (np.asarray(img) != flat).any(axis=2)
+        assert mask.any() and not (drawn & ~mask).any(), seed

@@ -81,6 +81,8 @@ def status(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
         pieces = [icon(img, make_sprite(rng, rng.choice((8, 12, 16))), x + pad, y + pad, ps)]
         tx = x + ps + 2 * pad
         who = f"{fonts.name(rng)}" + (f"  Lv{rng.randint(1, 99)}" if rng.chance(0.5) else "")
+        while len(who) > 1 and tx + text_box(font, who, not framed and st.outline, st)[0] > box[2] - pad:
+            who = who[:-1]  # names are cut to the frame, as games do
         pieces.append(text(img, (tx, y + pad), who, st, font, outline=not framed and st.outline))
         pieces.append(_bar(img, (tx, y + pad + lh + 1, box[2] - pad, y + pad + lh + 1 + max(3, lh // 2)), st,
                            rng, rng.choice(_BAR_COLORS)))

@@ -14,7 +14,7 @@ from PIL import Image
 from uiseg.synth import fonts, ui_float, ui_gauge, ui_hud, ui_text
 from uiseg.synth.common import Rng, shade
 from uiseg.synth.families import Style
-from uiseg.synth.frames import Element, canvas, panel, text
+from uiseg.synth.frames import Element, canvas, panel, text, tight
 
 _INNER = (ui_text.menu, ui_text.text_panel, ui_hud.inventory, ui_hud.status, ui_text.buttons, ui_hud.bar)
 _IN_BAND = (ui_float.counter, ui_float.counter, ui_hud.hearts, ui_hud.bar, ui_float.race, ui_gauge.cooldown,
@@ -27,6 +27,9 @@ def rescale(el: Element, f: float, smooth: bool) -> Element:
     size = (max(1, round(w * f)), max(1, round(h * f)))
     image = el.image.resize(size, Image.BILINEAR if smooth else Image.NEAREST)
     boxes = [(round(x0 * f), round(y0 * f), round(x1 * f), round(y1 * f)) for x0, y0, x1, y1 in el.boxes]
+    # Resampling moves edges by up to a pixel (bilinear also bleeds one): each box becomes what it drew.
+    m = int(f) + 1
+    boxes = [tight(image, (x0 - m, y0 - m, x1 + m, y1 + m)) for x0, y0, x1, y1 in boxes]
     return Element(image, boxes, el.anchors, el.shadow)
 
 
