@@ -89,14 +89,16 @@ def test_drop_shadow_pixels_outside_the_box_are_not_ui():
 def test_text_box_holds_the_outline_not_the_drop_shadow():
     st = _style(text_shadow=True)
     img, _ = canvas(120, 40)
-    box = text(img, (2, 2), "FINAL LAP", st, fonts.get_font("default", 20), color=(255, 255, 255), outline=True)
+    box = text(img, (2, 2), "FINAL LAP", st, fonts.get_font("default", 20), color=(250, 250, 250),
+               outline=True)
     alpha = np.asarray(img.getchannel("A")) > 0
     inside = np.zeros_like(alpha)
     inside[box[1]:box[3], box[0]:box[2]] = True
     assert alpha[inside].any() and alpha[~inside].any()  # the shadow lies partly outside the box
     st = _style(text_shadow=False)
     img, _ = canvas(120, 40)
-    box = text(img, (2, 2), "FINAL LAP", st, fonts.get_font("default", 20), color=(255, 255, 255), outline=True)
+    box = text(img, (2, 2), "FINAL LAP", st, fonts.get_font("default", 20), color=(250, 250, 250),
+               outline=True)
     alpha = np.asarray(img.getchannel("A")) > 0
     assert alpha.sum() == alpha[box[1]:box[3], box[0]:box[2]].sum()  # the outline is inside it
 
@@ -155,7 +157,7 @@ def test_every_drawn_ui_pixel_is_in_the_mask(monkeypatch):
     from uiseg.synth import ui_float
 
     flat = np.asarray(GREY, np.uint8)
-    monkeypatch.setattr(R, "render_world", lambda rng, kind, h, w, p, d: np.broadcast_to(flat, (h, w, 3)).copy())
+    monkeypatch.setattr(R, "render_world", lambda rng, kind, h, w, p, d: np.tile(flat, (h, w, 1)))
     for name in ("finish", "retro"):
         monkeypatch.setattr(post, name, lambda rng, img, p: img)
     monkeypatch.setattr(post, "dim_world", lambda rng, world: world)

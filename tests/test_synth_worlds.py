@@ -69,7 +69,8 @@ def test_output_does_not_depend_on_the_process_hash_seed():
     assert len(outs) == 1
 
 
-_SANS, _SERIF, _MONO = (fonts.available(g)[0] for g in ("sans", "serif", "mono"))  # 'default' without matplotlib
+# 'default' stands in for each of these without matplotlib
+_SANS, _SERIF, _MONO = (fonts.available(g)[0] for g in ("sans", "serif", "mono"))
 
 
 @pytest.mark.parametrize("spec", ["default", "bitmap", f"{_SANS}~c0.60", f"{_SERIF}~i0.25~b1", f"{_MONO}~p",

@@ -138,7 +138,8 @@ def _stroke_glyph(seed: int, size: int, ch_: str) -> np.ndarray:
     if ch_.strip():
         draw = ImageDraw.Draw(img)
         for _ in range(r.randint(1, 4)):
-            pts = [(r.uniform(0.1, 0.9) * cw * 4, r.uniform(0.15, 0.95) * size * 4) for _ in range(r.randint(2, 3))]
+            pts = [(r.uniform(0.1, 0.9) * cw * 4, r.uniform(0.15, 0.95) * size * 4)
+                   for _ in range(r.randint(2, 3))]
             draw.line(pts, fill=255, width=pen * 4, joint="curve")
     return np.asarray(img.resize((cw, size), Image.BOX))
 

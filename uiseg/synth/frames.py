@@ -125,8 +125,8 @@ def _stamp(img: Image.Image, cov: Image.Image, xy: tuple[int, int], color, color
     if color2 is None:
         layer = Image.new("RGBA", (w, h), rgba(color))
     else:
-        layer = Image.fromarray(np.dstack([vgradient(h, w, color[:3], color2[:3]), np.zeros((h, w), np.uint8)]),
-                                "RGBA")
+        rgb = vgradient(h, w, color[:3], color2[:3])
+        layer = Image.fromarray(np.dstack([rgb, np.zeros((h, w), np.uint8)]), "RGBA")
     layer.putalpha(cov if len(color) < 4 or color[3] == 255 else cov.point(lambda v: v * color[3] // 255))
     x, y = int(xy[0]), int(xy[1])
     if x < 0 or y < 0:  # alpha_composite wants a non-negative destination: crop the layer instead
@@ -161,7 +161,8 @@ def text(img: Image.Image, xy: tuple[float, float], s: str, st: Style, font, col
     dark = (0, 0, 0, 255) if sum(fill[:3]) > 300 else (255, 255, 255, 255)
     if glow is not None:
         r = max(2, st.text // 5)
-        halo = ImageOps.expand(cov, 2 * r).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.GaussianBlur(r))
+        halo = ImageOps.expand(cov, 2 * r).filter(ImageFilter.MaxFilter(3))
+        halo = halo.filter(ImageFilter.GaussianBlur(r))
         _stamp(img, halo, (x - 2 * r, y - 2 * r), (*glow[:3], 200))
     if stroke and st.text_shadow:  # same footprint as the outline: shadow down-right, text up-left
         _stamp(img, cov, (x + stroke, y + stroke), dark)

@@ -17,9 +17,9 @@ _GB_GREEN = ((15, 56, 15), (48, 98, 48), (139, 172, 15), (155, 188, 15))
 _FIXED = {
     "cga1": ((0, 0, 0), (85, 255, 255), (255, 85, 255), (255, 255, 255)),
     "cga2": ((0, 0, 0), (85, 255, 85), (255, 85, 85), (255, 255, 85)),
-    "ega": tuple((r * 85, g * 85, b * 85) for r, g, b in ((0, 0, 0), (0, 0, 2), (0, 2, 0), (0, 2, 2), (2, 0, 0),
-                 (2, 0, 2), (2, 1, 0), (2, 2, 2), (1, 1, 1), (1, 1, 3), (1, 3, 1), (1, 3, 3), (3, 1, 1),
-                 (3, 1, 3), (3, 3, 1), (3, 3, 3))),
+    "ega": tuple((r * 85, g * 85, b * 85) for r, g, b in (
+        (0, 0, 0), (0, 0, 2), (0, 2, 0), (0, 2, 2), (2, 0, 0), (2, 0, 2), (2, 1, 0), (2, 2, 2), (1, 1, 1),
+        (1, 1, 3), (1, 3, 1), (1, 3, 3), (3, 1, 1), (3, 1, 3), (3, 3, 1), (3, 3, 3))),
     "pico8": ((0, 0, 0), (29, 43, 83), (126, 37, 83), (0, 135, 81), (171, 82, 54), (95, 87, 79),
               (194, 195, 199), (255, 241, 232), (255, 0, 77), (255, 163, 0), (255, 236, 39), (0, 228, 54),
               (41, 173, 255), (131, 118, 156), (255, 119, 168), (255, 204, 170)),
@@ -120,7 +120,7 @@ def _vignette(rng: Rng, img: np.ndarray) -> np.ndarray:
 
 
 def _jpeg(rng: Rng, img: np.ndarray) -> np.ndarray:
-    """Compress the final frame like a shared screenshot or a stream capture (blocks, ringing, colour bleed)."""
+    """Compress the final frame like a shared screenshot or a stream capture (blocks, ringing, bleed)."""
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="JPEG", quality=rng.randint(20, 90), subsampling=rng.choice((0, 2)))
     return np.asarray(Image.open(buf).convert("RGB"))

@@ -40,7 +40,8 @@ def write(im: Image.Image, rng: Rng, box, word: str | None = None, spec: str | N
     else:
         return
     if color is None:
-        under = im.getpixel((min(max(0, (x0 + x1) // 2), im.width - 1), min(max(0, (y0 + y1) // 2), im.height - 1)))
+        cx, cy = min(max(0, (x0 + x1) // 2), im.width - 1), min(max(0, (y0 + y1) // 2), im.height - 1)
+        under = im.getpixel((cx, cy))
         color = (20, 20, 20) if luma(under) > 130 else (250, 250, 230)
     cov = face.mask(word, True)
     x, y = x0 + (x1 - x0 - tw) // 2, y0 + (y1 - y0 - th) // 2
@@ -59,7 +60,8 @@ def signs(rng: Rng, img: np.ndarray, spec: str | None) -> np.ndarray:
         x, y = rng.randint(0, max(0, lw - w)), rng.randint(0, max(0, lh - h - 8))
         board = hsv(rng.uniform(0, 1), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.9))
         if kind == "post":
-            draw.rectangle((x + w // 2, y + h, x + w // 2 + max(1, h // 8), y + h + h // 2 + 2), fill=(70, 50, 30))
+            stake = (x + w // 2, y + h, x + w // 2 + max(1, h // 8), y + h + h // 2 + 2)
+            draw.rectangle(stake, fill=(70, 50, 30))
         if kind == "block":  # a question block: a bevelled square with one glyph
             board = hsv(rng.uniform(0.08, 0.15), 0.8, 0.95)
             draw.rectangle((x, y, x + w, y + h), fill=board, outline=shade(board, 0.4))
@@ -100,7 +102,8 @@ def _kerb(rng: Rng, band: np.ndarray) -> None:
     w = band.shape[1]
     period = max(4, band.shape[0] * 2)
     a, b = rng.choice((((230, 30, 30), (245, 245, 245)), ((20, 20, 20), (250, 200, 0))))
-    band[:] = np.where(((np.arange(w) // (period // 2)) % 2 == 0)[None, :, None], np.float32(a), np.float32(b))
+    even = ((np.arange(w) // (period // 2)) % 2 == 0)[None, :, None]
+    band[:] = np.where(even, np.float32(a), np.float32(b))
 
 
 def bands(rng: Rng, img: np.ndarray) -> np.ndarray:
@@ -131,7 +134,7 @@ def bands(rng: Rng, img: np.ndarray) -> np.ndarray:
 
 
 def dress(rng: Rng, img: np.ndarray, kind: str, spec: str | None) -> np.ndarray:
-    """Add scenery to a world drawn at its own resolution: bands by the kind's odds, signs when spec is set."""
+    """Add scenery to a world at its drawing resolution: bands by the kind's odds, signs when spec is set."""
     if rng.chance(_BANDS.get(kind, 0.0)):
         img = bands(rng, img)
     if spec is not None:

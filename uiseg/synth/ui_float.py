@@ -35,7 +35,7 @@ def _value(rng: Rng) -> str:
 
 def _lines_element(rng: Rng, st: Style, rows: list[list[tuple[str, object]]], gap: int, framed: bool,
                    anchors: tuple[str, ...], right: bool = False) -> Element | None:
-    """Lay out rows of (string, face) pieces, each row left- or right-aligned; boxes per piece unless framed."""
+    """Lay out rows of (string, face) pieces, left- or right-aligned; a box per piece unless framed."""
     # Text straight over the world is nearly always outlined or shadowed, so that it reads on any ground.
     outline = not framed and (st.outline or rng.chance(0.6))
     sizes = [[text_box(f, s, outline, st) for s, f in row] for row in rows]
@@ -141,7 +141,8 @@ def banner(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     font = fonts.get_font(st.font2, round(st.text * rng.uniform(1.8, 4.0)))
     tw, th = text_box(font, word, True, st)
     ribbon = rng.chance(0.35)
-    glow = None if ribbon or not rng.chance(0.3) else rng.choice((st.accent, (255, 240, 120), (120, 220, 255)))
+    glows = (st.accent, (255, 240, 120), (120, 220, 255))
+    glow = None if ribbon or not rng.chance(0.3) else rng.choice(glows)
     pad = st.text // 2 if ribbon else 2 * max(2, st.text // 5) if glow else 0
     w, h = tw + 4 * pad, th + 2 * pad
     if w > mw or h > mh:

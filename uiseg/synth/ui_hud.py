@@ -128,7 +128,8 @@ def _slots(img: Image.Image, rng: Rng, st: Style, x0: int, y0: int, rows: int, c
             if rng.chance(0.3):
                 count = str(rng.randint(1, 99))
                 cw, ch = fonts.text_size(small, count)  # bottom-right, inside the slot
-                label(img, (max(x + 1, x + s - cw - 1), max(y + 1, y + s - ch - 1)), count, small, st.fg, st.aa)
+                xy = (max(x + 1, x + s - cw - 1), max(y + 1, y + s - ch - 1))
+                label(img, xy, count, small, st.fg, st.aa)
         if numbers:
             label(img, (x + 2, y + 1), str((i + 1) % 10), small, (255, 255, 255), st.aa)
     return boxes

@@ -82,7 +82,8 @@ def menu(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
                            outline=not framed and st.outline))
         if values:
             vw = text_box(font, values[i], not framed and st.outline, st)[0]
-            pieces.append(text(img, (w - pad - vw, y), values[i], st, font, outline=not framed and st.outline))
+            pieces.append(text(img, (w - pad - vw, y), values[i], st, font,
+                               outline=not framed and st.outline))
     if not bar:
         pieces.append(cursor(img, pad, pad + sel * lh + st.text // 6, st.text * 2 // 3, st.fg, rng))
     return Element(img, [(0, 0, w, h)] if framed else pieces, ("mr", "ml", "tr", "br", "c", "tl", "bl"),
@@ -106,9 +107,11 @@ def text_panel(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     for i in range(n):
         y = pad + i * lh
         if table:
-            pieces.append(text(img, (pad, y), rng.choice(fonts.LABELS), st, font, color=st.accent, outline=ol))
+            pieces.append(text(img, (pad, y), rng.choice(fonts.LABELS), st, font, color=st.accent,
+                               outline=ol))
             value = str(rng.randint(1, 9999))
-            pieces.append(text(img, (w - pad - text_box(font, value, ol, st)[0], y), value, st, font, outline=ol))
+            vx = w - pad - text_box(font, value, ol, st)[0]
+            pieces.append(text(img, (vx, y), value, st, font, outline=ol))
         else:
             head = f"[{fonts.name(rng)}] " if rng.chance(0.5) else ""
             line = fonts.wrap(font, head + fonts.sentence(rng, 8), w - 2 * pad - 2, 1)

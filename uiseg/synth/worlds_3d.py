@@ -75,7 +75,8 @@ def _stripe_road(rng: Rng, lh: int, lw: int, hor: int) -> tuple[np.ndarray, np.n
     seg = (np.floor(z * rng.uniform(1.2, 4.0) + rng.uniform(0, 2)) % 2).astype(bool)[:, None]
     d = (np.arange(lw, dtype=np.float32)[None, :] - centre[:, None]) / half[:, None]
     ad = np.abs(d)
-    g = hsv(rng.choice((0.25, 0.3, 0.12, 0.08, rng.uniform(0, 1))), rng.uniform(0.3, 0.8), rng.uniform(0.35, 0.7))
+    hue = rng.choice((0.25, 0.3, 0.12, 0.08, rng.uniform(0, 1)))
+    g = hsv(hue, rng.uniform(0.3, 0.8), rng.uniform(0.35, 0.7))
     asphalt = hsv(0, 0, rng.uniform(0.25, 0.5))
     rumble = (rng.choice(((230, 30, 30), (240, 240, 240), (250, 200, 0))), (245, 245, 245))
     out = np.where(seg[..., None], np.float32(g), np.float32(shade(g, 0.85)))
@@ -128,7 +129,7 @@ def road(rng: Rng, lh: int, lw: int) -> np.ndarray:
         ground, centre, half = _stripe_road(rng, lh, lw, hor)
     else:
         ground = _mode7(rng, lh, lw, hor)
-    fog = np.clip((1.0 / np.arange(1, lh - hor + 1, dtype=np.float32)) * rng.uniform(2, 8), 0, 1)[:, None, None]
+    fog = np.clip(rng.uniform(2, 8) / np.arange(1, lh - hor + 1, dtype=np.float32), 0, 1)[:, None, None]
     img[hor:] = ground * (1 - fog) + np.asarray(bottom, np.float32) * fog
     im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(im)
@@ -163,7 +164,7 @@ def _ray_map(rng: Rng, n: int) -> np.ndarray:
 
 
 def _cast(g: np.ndarray, px: float, py: float, rdx: np.ndarray, rdy: np.ndarray):
-    """DDA ray casting of all screen columns at once; returns distance, side hit, wall type and hit position."""
+    """DDA ray casting of all screen columns at once; returns distance, side, wall type and hit position."""
     mx, my = np.full(rdx.shape, int(px)), np.full(rdx.shape, int(py))
     ddx = np.where(rdx == 0, 1e30, np.abs(1 / np.where(rdx == 0, 1, rdx)))
     ddy = np.where(rdy == 0, 1e30, np.abs(1 / np.where(rdy == 0, 1, rdy)))
@@ -198,7 +199,8 @@ def corridor(rng: Rng, lh: int, lw: int) -> np.ndarray:
     for _ in range(8):  # of a few random views, keep the one that sees furthest down a corridor
         cy, cx = free[rng.randint(0, len(free) - 1)] + 0.5
         ca = rng.randint(0, 3) * np.pi / 2 if crawler else rng.uniform(0, 2 * np.pi)
-        seen = _cast(g, cx, cy, np.cos(ca + np.array([-0.3, 0, 0.3])), np.sin(ca + np.array([-0.3, 0, 0.3])))[0]
+        fan = ca + np.array([-0.3, 0, 0.3])
+        seen = _cast(g, cx, cy, np.cos(fan), np.sin(fan))[0]
         if seen.min() > best:
             best, px, py, a = seen.min(), cx, cy, ca
     plane = np.tan(np.radians(rng.uniform(30, 45)))
@@ -207,8 +209,8 @@ def corridor(rng: Rng, lh: int, lw: int) -> np.ndarray:
     dist, side, kind, hit = _cast(g, px, py, rdx, rdy)
     t = rng.choice((16, 32))
     base = hsv(rng.uniform(0, 1), rng.uniform(0.1, 0.6), rng.uniform(0.4, 0.8))
-    tex = np.stack([make_tile(rng, t, shade(base, f), p) for f, p in
-                    ((1.0, "brick"), (0.9, "brick"), (0.8, "stone"), (1.1, rng.choice(("checker", "speckle"))))])
+    looks = ((1.0, "brick"), (0.9, "brick"), (0.8, "stone"), (1.1, rng.choice(("checker", "speckle"))))
+    tex = np.stack([make_tile(rng, t, shade(base, f), p) for f, p in looks])
     horizon = lh / 2 + rng.uniform(-0.08, 0.08) * lh
     height = lh / dist * rng.uniform(0.8, 1.2)
     ys = np.arange(lh, dtype=np.float32)[:, None]

@@ -14,8 +14,8 @@ def _palette(rng: Rng, k: int) -> np.ndarray:
     """k related colours (camouflage greens, desert tans, urban greys, or anything)."""
     hue = rng.choice((0.25, 0.1, 0.6, 0.0, rng.uniform(0, 1)))
     sat = rng.uniform(0.0, 0.7)
-    return np.asarray([hsv(hue + rng.uniform(-0.06, 0.06), sat * rng.uniform(0.6, 1.2), rng.uniform(0.15, 0.9))
-                       for _ in range(k)], np.uint8)
+    return np.asarray([hsv(hue + rng.uniform(-0.06, 0.06), sat * rng.uniform(0.6, 1.2),
+                           rng.uniform(0.15, 0.9)) for _ in range(k)], np.uint8)
 
 
 def _camo(rng: Rng, lh: int, lw: int) -> np.ndarray:
@@ -51,7 +51,8 @@ def _stars(rng: Rng, lh: int, lw: int) -> np.ndarray:
         for _ in range(rng.randint(40, 200)):
             a, r = rng.uniform(0, 2 * np.pi), rng.uniform(0.05, 0.7) * max(lh, lw)
             ln = r * rng.uniform(0.05, 0.3)
-            draw.line((cx + np.cos(a) * r, cy + np.sin(a) * r, cx + np.cos(a) * (r + ln), cy + np.sin(a) * (r + ln)),
+            c, s = np.cos(a), np.sin(a)
+            draw.line((cx + c * r, cy + s * r, cx + c * (r + ln), cy + s * (r + ln)),
                       fill=hsv(rng.uniform(0.5, 0.7), 0.3, rng.uniform(0.6, 1.0)))
         return np.asarray(im)
     return img.astype(np.uint8)

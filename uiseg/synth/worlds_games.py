@@ -22,7 +22,8 @@ def isometric(rng: Rng, lh: int, lw: int) -> np.ndarray:
     n = lw // tw + lh // th + 4
     field = value_noise(rng, n, n, rng.randint(2, 5), 2)
     sea = rng.uniform(0.0, 0.4)  # share of the map under water
-    height = np.where(field < sea, 0, 1 + np.floor((field - sea) / (1 - sea + 1e-6) * rng.randint(1, 4))).astype(int)
+    land = 1 + np.floor((field - sea) / (1 - sea + 1e-6) * rng.randint(1, 4))
+    height = np.where(field < sea, 0, land).astype(int)
     levels = [hsv(0.58, 0.6, 0.7), hsv(0.14, 0.4, 0.85), hsv(0.3, 0.6, 0.65), hsv(0.33, 0.6, 0.45),
               hsv(0.08, 0.2, 0.6), hsv(0, 0, 0.9)]
     shift = rng.uniform(-0.05, 0.05) if rng.chance(0.8) else rng.uniform(0, 1)
@@ -40,10 +41,10 @@ def isometric(rng: Rng, lh: int, lw: int) -> np.ndarray:
             top = y - hgt * step
             col = levels[min(hgt, len(levels) - 1)]
             if hgt:  # the block's two visible sides
-                draw.polygon([(x - tw / 2, top + th / 2), (x, top + th), (x, y + th), (x - tw / 2, y + th / 2)],
-                             fill=shade(col, 0.65))
-                draw.polygon([(x, top + th), (x + tw / 2, top + th / 2), (x + tw / 2, y + th / 2), (x, y + th)],
-                             fill=shade(col, 0.45))
+                left = [(x - tw / 2, top + th / 2), (x, top + th), (x, y + th), (x - tw / 2, y + th / 2)]
+                right = [(x, top + th), (x + tw / 2, top + th / 2), (x + tw / 2, y + th / 2), (x, y + th)]
+                draw.polygon(left, fill=shade(col, 0.65))
+                draw.polygon(right, fill=shade(col, 0.45))
             tone = 0.92 + 0.16 * ((i + j) % 2)
             draw.polygon([(x, top), (x + tw / 2, top + th / 2), (x, top + th), (x - tw / 2, top + th / 2)],
                          fill=shade(col, tone), outline=shade(col, 0.8) if rng.chance(0.02) else None)
@@ -130,7 +131,8 @@ def _gem(draw: ImageDraw.ImageDraw, x0: float, y0: float, s: float, kind: int, c
     if kind == 0:
         draw.ellipse(box, fill=col, outline=shade(col, 0.5))
     elif kind == 1:
-        draw.polygon([(cx, box[1]), (box[2], cy), (cx, box[3]), (box[0], cy)], fill=col, outline=shade(col, 0.5))
+        diamond = [(cx, box[1]), (box[2], cy), (cx, box[3]), (box[0], cy)]
+        draw.polygon(diamond, fill=col, outline=shade(col, 0.5))
     elif kind == 2:
         draw.rectangle(box, fill=col, outline=shade(col, 0.5))
     else:
@@ -142,7 +144,8 @@ def _gem(draw: ImageDraw.ImageDraw, x0: float, y0: float, s: float, kind: int, c
 def board(rng: Rng, lh: int, lw: int) -> np.ndarray:
     """A puzzle board on a backdrop: match-3 gems, a falling-block well, checkers/go, or numbered tiles."""
     n = value_noise(rng, lh, lw, rng.randint(1, 4), 2)[..., None]
-    a, b = hsv(rng.uniform(0, 1), 0.5, rng.uniform(0.1, 0.6)), hsv(rng.uniform(0, 1), 0.5, rng.uniform(0.3, 0.9))
+    a = hsv(rng.uniform(0, 1), 0.5, rng.uniform(0.1, 0.6))
+    b = hsv(rng.uniform(0, 1), 0.5, rng.uniform(0.3, 0.9))
     im = Image.fromarray((np.float32(a) * (1 - n) + np.float32(b) * n).astype(np.uint8))
     draw = ImageDraw.Draw(im)
     kind = rng.choice(("match", "well", "checkers", "go", "numbers", "bubbles"))
@@ -191,7 +194,8 @@ def _card(im: Image.Image, rng: Rng, x: float, y: float, w: float, up: bool) -> 
     box = (x, y, x + w, y + h)
     if not up:
         back = rng.choice(((180, 30, 40), (30, 60, 160), (30, 120, 60)))
-        draw.rounded_rectangle(box, max(1, w / 10), fill=back, outline=(250, 250, 250), width=max(1, int(w / 14)))
+        draw.rounded_rectangle(box, max(1, w / 10), fill=back, outline=(250, 250, 250),
+                               width=max(1, int(w / 14)))
         for k in range(1, 5):
             draw.line((x + w * k / 5, y + 2, x + w * k / 5, y + h - 2), fill=shade(back, 1.3))
         return
@@ -233,11 +237,13 @@ def table(rng: Rng, lh: int, lw: int) -> np.ndarray:
     if layout == "columns":  # solitaire: overlapping columns, face-down cards under face-up ones
         for c in range(rng.randint(4, 8)):
             for r in range(rng.randint(1, 6)):
-                _card(im, rng, lw * 0.05 + c * w * 1.15, lh * 0.1 + r * w * 0.35, w, r >= 2 or rng.chance(0.3))
+                up = r >= 2 or rng.chance(0.3)
+                _card(im, rng, lw * 0.05 + c * w * 1.15, lh * 0.1 + r * w * 0.35, w, up)
     else:
         for k in range(rng.randint(2, 6)):
             up = layout == "row" or rng.chance(0.7)
-            _card(im, rng, lw * 0.3 + k * (w * (1.1 if layout == "row" else 0.45)), lh * rng.uniform(0.45, 0.6), w, up)
+            x = lw * 0.3 + k * w * (1.1 if layout == "row" else 0.45)
+            _card(im, rng, x, lh * rng.uniform(0.45, 0.6), w, up)
     for _ in range(rng.randint(0, 5)):  # chip stacks
         cx, cy, r = rng.uniform(0, lw), rng.uniform(lh * 0.2, lh), lw * rng.uniform(0.015, 0.03)
         col = rng.choice(((200, 30, 30), (30, 30, 200), (30, 150, 50), (20, 20, 20), (240, 240, 240)))

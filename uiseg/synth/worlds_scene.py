@@ -11,7 +11,8 @@ from uiseg.synth.common import Color, Rng, hsv, mix, shade, value_noise, vgradie
 from uiseg.synth.worlds_classic import sky
 
 
-def _lit_box(draw: ImageDraw.ImageDraw, x: float, y: float, s: float, d: float, col: Color, light: float) -> None:
+def _lit_box(draw: ImageDraw.ImageDraw, x: float, y: float, s: float, d: float, col: Color,
+             light: float) -> None:
     """A cuboid standing on the floor: front, top and side faces shaded by one light."""
     draw.polygon([(x, y - s), (x + d, y - s - d * 0.6), (x + s + d, y - s - d * 0.6), (x + s, y - s)],
                  fill=shade(col, 0.6 + 0.8 * light))
@@ -23,7 +24,8 @@ def _lit_box(draw: ImageDraw.ImageDraw, x: float, y: float, s: float, d: float, 
 def _sphere(img: np.ndarray, rng: Rng, cx: float, cy: float, r: float, col: Color) -> None:
     """A shaded ball: Lambert light from the upper left and a specular highlight."""
     lh, lw = img.shape[:2]
-    y0, y1, x0, x1 = max(0, int(cy - r)), min(lh, int(cy + r) + 1), max(0, int(cx - r)), min(lw, int(cx + r) + 1)
+    y0, y1 = max(0, int(cy - r)), min(lh, int(cy + r) + 1)
+    x0, x1 = max(0, int(cx - r)), min(lw, int(cx + r) + 1)
     if y0 >= y1 or x0 >= x1:
         return
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
@@ -72,8 +74,9 @@ def scene3d(rng: Rng, lh: int, lw: int) -> np.ndarray:
     for _ in range(rng.randint(0, 5)):
         x, s = rng.uniform(0, lw), rng.uniform(0.08, 0.25) * lh
         y = vy + bh * lh / 2 + rng.uniform(0, 1) * (lh - vy - bh * lh / 2)
-        draw.ellipse((x - s * 0.2, y - s * 0.1, x + s * 1.5, y + s * 0.15), fill=shade(cols[1], 0.5))  # shadow
-        _lit_box(draw, x, y, s, s * rng.uniform(0.2, 0.5), hsv(rng.uniform(0, 1), 0.5, 0.7), rng.uniform(0, 1))
+        draw.ellipse((x - s * 0.2, y - s * 0.1, x + s * 1.5, y + s * 0.15), fill=shade(cols[1], 0.5))
+        col = hsv(rng.uniform(0, 1), 0.5, 0.7)
+        _lit_box(draw, x, y, s, s * rng.uniform(0.2, 0.5), col, rng.uniform(0, 1))
     out = np.array(im)
     for _ in range(rng.randint(0, 3)):
         r = rng.uniform(0.05, 0.15) * lh
