@@ -14,6 +14,12 @@ from PIL import Image
 from uiseg.synth import scenery, worlds_3d, worlds_busy, worlds_classic, worlds_games, worlds_scene
 from uiseg.synth.common import Rng, upscale_nearest
 
+
+def _backdrop(rng: Rng, lh: int, lw: int) -> np.ndarray:
+    """A painted scene, or a photo-like one (smooth gradients, out-of-focus lights)."""
+    return worlds_scene.photo(rng, lh, lw) if rng.chance(0.35) else worlds_classic.backdrop(rng, lh, lw)
+
+
 # kind: (draw function, shorter side it is drawn at when smooth; None: drawn at full resolution)
 _KINDS = {
     "topdown": (worlds_classic.topdown, None),
@@ -21,7 +27,7 @@ _KINDS = {
     "space": (worlds_classic.space, None),
     "landscape": (worlds_classic.landscape, 360),
     "dungeon": (worlds_classic.dungeon, None),
-    "backdrop": (worlds_classic.backdrop, 160),
+    "backdrop": (_backdrop, 160),
     "road": (worlds_3d.road, 300),
     "corridor": (worlds_3d.corridor, 300),
     "scene3d": (worlds_scene.scene3d, 300),

@@ -1,11 +1,11 @@
-"""Lit 3D-looking scenes: a room or street in one-point perspective with tiled floors, windows, surface
-noise, a light's falloff and depth fog, furnished with shaded boxes and balls casting shadows.
+"""Lit 3D-looking scenes (a room or street in one-point perspective with tiled floors, windows, surface
+noise, a light's falloff and depth fog, shaded boxes and balls casting shadows) and photo-like backdrops.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from uiseg.synth.common import Color, Rng, hsv, mix, shade, value_noise, vgradient
 from uiseg.synth.worlds_classic import sky
@@ -83,3 +83,30 @@ def scene3d(rng: Rng, lh: int, lw: int) -> np.ndarray:
         _sphere(out, rng, rng.uniform(0, lw), rng.uniform(vy + bh * lh / 2, lh) - r, r,
                 hsv(rng.uniform(0, 1), 0.7, 0.9))
     return out
+
+
+def photo(rng: Rng, lh: int, lw: int) -> np.ndarray:
+    """A photo-like backdrop: smooth two- or three-colour gradients, out-of-focus light discs, soft shapes."""
+    yy, xx = np.mgrid[0:lh, 0:lw].astype(np.float32)
+    a = rng.uniform(0, 2 * np.pi)
+    t = ((xx / lw - 0.5) * np.cos(a) + (yy / lh - 0.5) * np.sin(a) + 0.5)
+    if rng.chance(0.5):  # radial light
+        t = np.hypot(xx / lw - rng.uniform(0, 1), yy / lh - rng.uniform(0, 1)) * rng.uniform(0.8, 2)
+    cols = [np.asarray(hsv(rng.uniform(0, 1), rng.uniform(0.1, 0.8), rng.uniform(0.1, 1.0)), np.float32)
+            for _ in range(3)]
+    t = np.clip(t, 0, 1)[..., None]
+    img = np.where(t < 0.5, cols[0] + (cols[1] - cols[0]) * t * 2,
+                   cols[1] + (cols[2] - cols[1]) * (t * 2 - 1))
+    layer = Image.new("RGBA", (lw, lh), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    for _ in range(rng.randint(0, 25)):  # bokeh
+        r, cx, cy = rng.uniform(0.02, 0.12) * max(lh, lw), rng.uniform(0, lw), rng.uniform(0, lh)
+        light = (*hsv(rng.uniform(0, 1), 0.4, 1.0), rng.randint(30, 110))
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=light)
+    for _ in range(rng.randint(0, 3)):  # a blurred silhouette: a hill, a person, a building
+        x0, x1 = sorted((rng.uniform(-0.2, 1.2) * lw, rng.uniform(-0.2, 1.2) * lw))
+        shape = (*hsv(rng.uniform(0, 1), 0.3, 0.2), 200)
+        draw.rectangle((x0, rng.uniform(0.3, 0.9) * lh, x1, lh), fill=shape)
+    layer = layer.filter(ImageFilter.GaussianBlur(max(1.0, min(lh, lw) / rng.uniform(40, 120))))
+    base = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGBA")
+    return np.asarray(Image.alpha_composite(base, layer).convert("RGB"))
