@@ -173,8 +173,9 @@ def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: 
            info: bool = False):
     """Render one synthetic game screenshot and its UI mask.
 
-    size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI: each element's whole box,
-    text and borders included, drop shadows excluded). The result depends only on (seed, size, family,
+    size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI, by the README's convention:
+    a panel's whole box, border and fill included; unframed pieces over their own boxes only; drop shadows,
+    glows and world content excluded). The result depends only on (seed, size, family,
     worlds); with family None the family is picked from the seed, and the result equals render(seed, size,
     picked). worlds restricts the world kinds drawn (None = all). With info=True a third value is returned:
     {"family": ..., "world": ...}, what a benchmark needs to hold one of them out.
@@ -185,7 +186,7 @@ def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: 
     worlds = check_worlds(worlds)
     rng = Rng(seed, _SALT, h, w, FAMILIES.index(family))
     st = sample_style(rng, family, h, w, worlds)
-    decoy = st.font if rng.chance(0.25) else None
+    decoy = st.font if rng.chance(0.35) else None  # signs in the world, often in the UI's own face
     world = render_world(rng, st.world, h, w, st.world_p, decoy)
     pal = post.handheld_palette(rng) if family == "handheld" and rng.chance(0.6) else None
     if pal is not None:  # a 4-shade screen: world and UI share the palette, UI stays legible

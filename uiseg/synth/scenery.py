@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from uiseg.synth import fonts
+from uiseg.synth import faces, fonts
 from uiseg.synth.common import Color, Rng, hsv, luma, shade
 from uiseg.synth.sprites import make_tile, tilemap
 
@@ -29,8 +29,8 @@ def write(im: Image.Image, rng: Rng, box, word: str | None = None, spec: str | N
     if x1 - x0 < 4 or y1 - y0 < 5 or x1 <= 0 or y1 <= 0 or x0 >= im.width or y0 >= im.height:
         return
     word = word or rng.choice(WORDS)
-    spec = spec or rng.choice(fonts.available(rng.choice(_GROUPS)))
     size = y1 - y0
+    spec = spec or faces.variant(rng, rng.choice(fonts.available(rng.choice(_GROUPS))), size, True)
     for _ in range(4):
         face = fonts.get_font(spec, max(6, size))
         tw, th = fonts.text_size(face, word)
