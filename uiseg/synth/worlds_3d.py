@@ -196,7 +196,7 @@ def corridor(rng: Rng, lh: int, lw: int) -> np.ndarray:
     free = np.argwhere(g == 0)
     crawler = rng.chance(0.35)  # grid dungeon crawlers face a compass direction from a cell's centre
     best = -1.0
-    for _ in range(8):  # of a few random views, keep the one that sees furthest down a corridor
+    for _ in range(5):  # of a few random views, keep the one that sees furthest down a corridor
         cy, cx = free[rng.randint(0, len(free) - 1)] + 0.5
         ca = rng.randint(0, 3) * np.pi / 2 if crawler else rng.uniform(0, 2 * np.pi)
         fan = ca + np.array([-0.3, 0, 0.3])

@@ -17,7 +17,7 @@ from uiseg.synth.worlds_classic import prop, sky
 
 def isometric(rng: Rng, lh: int, lw: int) -> np.ndarray:
     """An isometric map: diamond tiles on a height field, raised blocks with lit sides, trees and units."""
-    tw = rng.choice([t for t in (16, 24, 32, 48, 64) if t <= max(16, lw // 6)])
+    tw = rng.choice([t for t in (16, 24, 32, 48, 64) if lw // 14 <= t <= max(16, lw // 6)] or [16])
     th, step = tw // 2, max(2, tw // 4)
     n = lw // tw + lh // th + 4
     field = value_noise(rng, n, n, rng.randint(2, 5), 2)
