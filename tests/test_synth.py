@@ -57,6 +57,7 @@ def test_renders_without_matplotlib_fonts(monkeypatch):
     def clear():
         fonts.available.cache_clear()
         fonts.get_font.cache_clear()
+        fonts._pil_font.cache_clear()
 
     clear()
     monkeypatch.setattr(fonts, "_mpl_font_dir", lambda: None)  # as if matplotlib were not installed

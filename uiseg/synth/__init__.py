@@ -5,8 +5,9 @@
     generate(Path("data"), count=1000, sizes=[(224, 256)], seed=0, families=TRAIN_FAMILIES)
 
 WORLDS are the kinds of game world; generate(..., worlds=...) draws only those, and OUT/meta.jsonl records
-each sample's family and world kind. FAMILIES are style families (worlds, widgets, frames, fonts, colours biased towards one kind of game);
-VAL_FAMILIES are kept out of TRAIN_FAMILIES so a validation score shows generalisation to an unseen look.
+each sample's family and world kind. FAMILIES are style families (worlds, widgets, frames, fonts, colours
+biased towards one kind of game); VAL_FAMILIES are kept out of TRAIN_FAMILIES so a validation score shows
+generalisation to an unseen look. Masks follow the convention in the README ("What counts as UI").
 """
 
 from uiseg.synth.families import FAMILIES, TRAIN_FAMILIES, VAL_FAMILIES

@@ -1,8 +1,9 @@
-"""Fonts that ship inside installed packages, cached per process, plus the words games put on screen.
+"""Fonts, cached per process, plus the words games put on screen.
 
-Sources: Pillow's built-in default font (FreeType, any size), Pillow's old bitmap font, and matplotlib's
+Sources: Pillow's built-in default font (FreeType, any size), Pillow's old bitmap font, matplotlib's
 bundled DejaVu / STIX / Computer Modern TTFs when matplotlib is installed (it is an optional extra, so the
-generator falls back to Pillow's fonts alone). Nothing is fetched at run time.
+generator falls back to Pillow's fonts alone), and the procedural bitmap and stroke faces of faces.py.
+Nothing is fetched at run time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from uiseg.synth import faces
 from uiseg.synth.common import Rng
 
 # matplotlib TTFs grouped by look; a style picks a group, so each image has a consistent typeface.
@@ -23,7 +25,8 @@ _MPL_GROUPS = {
     "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "cmtt10.ttf"),
     "italic": ("DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf", "STIXGeneralBolIta.ttf"),
 }
-GROUPS = ("default", "bitmap", "sans", "serif", "mono", "italic")
+GROUPS = ("default", "bitmap", "sans", "serif", "mono", "italic", "grid", "stroke")
+_PROCEDURAL = {"grid": 48, "stroke": 24}  # how many made-up faces of each kind a style can draw from
 
 
 @lru_cache(maxsize=1)
@@ -41,14 +44,21 @@ def available(group: str) -> tuple[str, ...]:
     """Font names usable for a group here: TTF file names, or 'default' / 'bitmap' for Pillow's own."""
     if group in ("default", "bitmap"):
         return (group,)
+    if group in _PROCEDURAL:
+        return tuple(f"{group}:{i}" for i in range(_PROCEDURAL[group]))
     folder = _mpl_font_dir()
     names = tuple(n for n in _MPL_GROUPS.get(group, ()) if folder is not None and (folder / n).is_file())
     return names or ("default",)  # no matplotlib: Pillow's font stands in
 
 
+@lru_cache(maxsize=1024)
+def get_font(spec: str, size: int):
+    """The face a spec names (see faces.py) at a text size, cached per process (reused across samples)."""
+    return faces.make(spec, max(6, int(size)), _pil_font)
+
+
 @lru_cache(maxsize=512)
-def get_font(name: str, size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """A font object, cached per process (fonts are re-used across thousands of samples)."""
+def _pil_font(name: str, size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     size = max(6, int(size))
     if name == "bitmap":
         return ImageFont.load_default_imagefont()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from uiseg.synth import fonts
 from uiseg.synth.common import Color, Rng, rgba, shade, vgradient
@@ -59,15 +59,19 @@ def _fill(w: int, h: int, st: Style, bg: Color, plain: bool) -> Image.Image:
     return Image.fromarray(np.clip(np.concatenate([rgb, alpha], axis=2), 0, 255).astype(np.uint8), "RGBA")
 
 
-def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill: Color | None = None) -> None:
-    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, skew...)."""
+def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill: Color | None = None) -> bool:
+    """Fill a box and draw its frame in the style's look (plain, double, bevel, rounded, 9-slice, skew...).
+
+    Returns False when nothing was drawn (frame 'none', or a box too small): the caller's pieces then stand
+    straight on the world and each one is UI over its own box only.
+    """
     frame = frame or st.frame
     if frame == "none":
-        return
+        return False
     x0, y0, x1, y1 = (int(v) for v in box)
     w, h = x1 - x0, y1 - y0
     if w < 3 or h < 3:
-        return
+        return False
     b = min(st.border, max(1, min(w, h) // 6))
     r = min(st.radius, min(w, h) // 2) if frame in ("rounded", "flat", "accent", "glow") else 0
     skew = min(h // 2, w // 4) if frame == "skew" else 0
@@ -82,6 +86,7 @@ def panel(img: Image.Image, box: Box, st: Style, frame: str | None = None, fill:
                                    outline=rgba(st.accent, 255 - 60 * i), width=1)
     else:
         _border(draw, (x0, y0, x1 - 1, y1 - 1), frame, st, b, r)
+    return True
 
 
 def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r: int) -> None:
@@ -114,24 +119,62 @@ def _border(draw: ImageDraw.ImageDraw, xy: Box, frame: str, st: Style, b: int, r
             draw.rectangle((x0, y0, x1, y0 + s - 1), fill=rgba(st.accent))
 
 
+def _stamp(img: Image.Image, cov: Image.Image, xy: tuple[int, int], color, color2=None) -> None:
+    """Composite a colour (or a vertical two-colour gradient) through a coverage mask onto an RGBA canvas."""
+    w, h = cov.size
+    if color2 is None:
+        layer = Image.new("RGBA", (w, h), rgba(color))
+    else:
+        rgb = vgradient(h, w, color[:3], color2[:3])
+        layer = Image.fromarray(np.dstack([rgb, np.zeros((h, w), np.uint8)]), "RGBA")
+    layer.putalpha(cov if len(color) < 4 or color[3] == 255 else cov.point(lambda v: v * color[3] // 255))
+    x, y = int(xy[0]), int(xy[1])
+    if x < 0 or y < 0:  # alpha_composite wants a non-negative destination: crop the layer instead
+        layer = layer.crop((max(0, -x), max(0, -y), w, h))
+        x, y = max(0, x), max(0, y)
+    img.alpha_composite(layer, (x, y))
+
+
+def _ink(cov: Image.Image, x: int, y: int) -> Box:
+    bb = cov.getbbox()
+    return (x, y, x, y) if bb is None else (x + bb[0], y + bb[1], x + bb[2], y + bb[3])
+
+
+def label(img: Image.Image, xy: tuple[float, float], s: str, font, color, aa: bool) -> Box:
+    """Draw plain text (no outline, no style) and return its ink box: slot numbers, stack counts."""
+    cov = font.mask(s, aa)
+    _stamp(img, cov, (int(xy[0]), int(xy[1])), rgba(color))
+    return _ink(cov, int(xy[0]), int(xy[1]))
+
+
 def text(img: Image.Image, xy: tuple[float, float], s: str, st: Style, font, color: Color | None = None,
-         outline: bool = False) -> Box:
-    """Draw text, outlined or drop-shadowed when asked (HUD text straight over the world); returns its box."""
-    draw = ImageDraw.Draw(img)
-    draw.fontmode = "L" if st.aa else "1"  # pixel-art UI has hard-edged glyphs
+         outline: bool = False, color2: Color | None = None, glow: Color | None = None) -> Box:
+    """Draw text, outlined or drop-shadowed when asked (HUD text straight over the world).
+
+    Returns the text's box as the mask convention counts it: the glyphs' ink and their outline; a drop
+    shadow or a glow lies outside it. color2 makes the fill a vertical gradient; glow adds a soft halo.
+    """
     stroke = max(1, st.text // 12) if outline else 0
     x, y = int(xy[0]) + stroke, int(xy[1]) + stroke
+    cov = font.mask(s, st.aa)
     fill = rgba(color or st.fg)
     dark = (0, 0, 0, 255) if sum(fill[:3]) > 300 else (255, 255, 255, 255)
+    if glow is not None:
+        r = max(2, st.text // 5)
+        halo = ImageOps.expand(cov, 2 * r).filter(ImageFilter.MaxFilter(3))
+        halo = halo.filter(ImageFilter.GaussianBlur(r))
+        _stamp(img, halo, (x - 2 * r, y - 2 * r), (*glow[:3], 200))
     if stroke and st.text_shadow:  # same footprint as the outline: shadow down-right, text up-left
-        draw.text((x + stroke, y + stroke), s, font=font, fill=dark)
-        draw.text((x - stroke, y - stroke), s, font=font, fill=fill)
-    elif stroke:
-        draw.text((x, y), s, font=font, fill=fill, stroke_width=stroke, stroke_fill=dark)
-    else:
-        draw.text((x, y), s, font=font, fill=fill)
-    w, h = fonts.text_size(font, s)
-    return x - stroke, y - stroke, x + w + stroke, y + h + stroke
+        _stamp(img, cov, (x + stroke, y + stroke), dark)
+        _stamp(img, cov, (x - stroke, y - stroke), fill, color2)
+        return _ink(cov, x - stroke, y - stroke)
+    if stroke:
+        grown = ImageOps.expand(cov, stroke).filter(ImageFilter.MaxFilter(2 * stroke + 1))
+        _stamp(img, grown, (x - stroke, y - stroke), dark)
+        _stamp(img, cov, (x, y), fill, color2)
+        return _ink(grown, x - stroke, y - stroke)
+    _stamp(img, cov, (x, y), fill, color2)
+    return _ink(cov, x, y)
 
 
 def text_box(font, s: str, outline: bool, st: Style) -> tuple[int, int]:
@@ -141,16 +184,17 @@ def text_box(font, s: str, outline: bool, st: Style) -> tuple[int, int]:
     return w + stroke, h + stroke
 
 
-def icon(img: Image.Image, spr: np.ndarray, x: int, y: int, size: int) -> None:
-    """Paste an RGBA sprite scaled (nearest) to size x size."""
+def icon(img: Image.Image, spr: np.ndarray, x: int, y: int, size: int) -> Box:
+    """Paste an RGBA sprite scaled (nearest) to size x size; returns the icon's box."""
     im = Image.fromarray(spr, "RGBA")
     if im.size != (size, size):
         im = im.resize((size, size), Image.NEAREST)
     img.alpha_composite(im, (int(x), int(y)))
+    return int(x), int(y), int(x) + size, int(y) + size
 
 
-def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) -> None:
-    """A selection cursor: a triangle, a chevron or a dot, like menu pointers."""
+def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) -> Box:
+    """A selection cursor: a triangle, a chevron or a dot, like menu pointers; returns its box."""
     draw = ImageDraw.Draw(img)
     kind = rng.choice(("tri", "tri", "chev", "dot"))
     s = max(3, size)
@@ -160,3 +204,12 @@ def cursor(img: Image.Image, x: int, y: int, size: int, color: Color, rng: Rng) 
         draw.line([(x, y), (x + s * 0.6, y + s / 2), (x, y + s)], fill=rgba(color), width=max(1, s // 4))
     else:
         draw.ellipse((x, y + s / 4, x + s / 2, y + s * 3 / 4), fill=rgba(color))
+    m = max(1, s // 4)
+    return tight(img, (x - m, y - m, x + s + m, y + s + m))
+
+
+def tight(img: Image.Image, box: Box) -> Box:
+    """The box of what is drawn (alpha > 0) inside `box` of a canvas: a piece's own box, nothing around it."""
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    bb = img.getchannel("A").crop((x0, y0, int(box[2]), int(box[3]))).getbbox()
+    return (x0, y0, x0, y0) if bb is None else (x0 + bb[0], y0 + bb[1], x0 + bb[2], y0 + bb[3])

@@ -5,28 +5,29 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from uiseg.errors import UisegError
-from uiseg.synth import post, ui_hud, ui_screen, ui_text
+from uiseg.synth import post, ui_float, ui_gauge, ui_hud, ui_screen, ui_text
 from uiseg.synth.common import Rng
-from uiseg.synth.families import FAMILIES, WIDGETS, Style, sample_style
+from uiseg.synth.families import FAMILIES, SPECS, WIDGETS, Style, sample_style
 from uiseg.synth.frames import Element, canvas, panel
 from uiseg.synth.worlds import WORLDS, render_world
 
 MIN_SIDE, MAX_SIDE = 32, 8192
 _MAKERS = {
-    "dialog": ui_text.dialog, "menu": ui_text.menu, "panel": ui_text.text_panel, "counter": ui_text.counter,
-    "banner": ui_text.banner, "buttons": ui_text.buttons, "status": ui_hud.status, "bar": ui_hud.bar,
+    "dialog": ui_text.dialog, "menu": ui_text.menu, "panel": ui_text.text_panel, "counter": ui_float.counter,
+    "banner": ui_float.banner, "buttons": ui_text.buttons, "status": ui_hud.status, "bar": ui_hud.bar,
     "hearts": ui_hud.hearts, "inventory": ui_hud.inventory, "hotbar": ui_hud.hotbar,
-    "minimap": ui_hud.minimap,
-    "crosshair": ui_hud.crosshair, "screen": ui_screen.screen,
+    "minimap": ui_hud.minimap, "crosshair": ui_hud.crosshair, "screen": ui_screen.screen,
+    "score": ui_float.score, "race": ui_float.race, "gauge": ui_gauge.gauge, "cooldown": ui_gauge.cooldown,
+    "band": ui_screen.band,
 }
 # Where an anchor puts an element: fraction of the free space on x and y.
 _ANCHORS = {"tl": (0, 0), "tc": (0.5, 0), "tr": (1, 0), "ml": (0, 0.5), "c": (0.5, 0.5), "mr": (1, 0.5),
             "bl": (0, 1), "bc": (0.5, 1), "br": (1, 1)}
 # Games show one of each of these at a time.
-_ONCE = {"dialog", "minimap", "crosshair", "hotbar", "banner", "inventory", "screen"}
+_ONCE = {"dialog", "minimap", "crosshair", "hotbar", "banner", "inventory", "screen", "band", "race", "score"}
 _SALT = 0x5EED  # keeps render's stream apart from the streams generate() derives from the same seed
 
 
@@ -78,6 +79,8 @@ def _position(rng: Rng, anchor: str, w: int, h: int, st: Style, margin: int) -> 
     free_x, free_y = st.lw - w, st.lh - h
     if anchor == "center":
         return free_x // 2, free_y // 2
+    if anchor in ("top", "bottom"):  # full-width bands sit flush on their edge
+        return free_x // 2, 0 if anchor == "top" else free_y
     if anchor == "any":
         return rng.randint(0, free_x), rng.randint(0, free_y)
     ax, ay = _ANCHORS[anchor]
@@ -97,7 +100,8 @@ def _place(rng: Rng, el: Element, st: Style, taken: list, margin: int) -> tuple[
         return None
     stack_ok = rng.chance(0.05)  # a choice box over a dialog, a tooltip over a grid
     for _ in range(8):
-        anchor = "any" if rng.chance(0.12) and el.anchors != ("center",) else rng.choice(el.anchors)
+        pinned = el.anchors in (("center",), ("top", "bottom"))
+        anchor = "any" if rng.chance(0.12) and not pinned else rng.choice(el.anchors)
         x, y = _position(rng, anchor, w, h, st, margin)
         if stack_ok or all(x >= bx1 + 1 or x + w + 1 <= bx0 or y >= by1 + 1 or y + h + 1 <= by0
                            for bx0, by0, bx1, by1 in taken):
@@ -110,6 +114,8 @@ def _composite(base: Image.Image, el: Element, x: int, y: int, st: Style, mask: 
     p = st.ui_p
     im = el.image if p == 1 else el.image.resize((el.image.width * p, el.image.height * p), Image.NEAREST)
     X, Y = x * p, y * p
+    if st.frost:
+        _frost(base, im, X, Y, st.frost)
     if st.shadow and el.shadow:
         off = max(1, st.text * p // 6)
         shadow = Image.new("RGBA", im.size, (0, 0, 0, 0))
@@ -118,6 +124,17 @@ def _composite(base: Image.Image, el: Element, x: int, y: int, st: Style, mask: 
     base.alpha_composite(im, (X, Y))
     for x0, y0, x1, y1 in el.boxes:
         mask[Y + y0 * p:Y + y1 * p, X + x0 * p:X + x1 * p] = True
+
+
+def _frost(base: Image.Image, im: Image.Image, X: int, Y: int, radius: int) -> None:
+    """Blur the world behind an element's see-through parts (frosted glass panels); opaque parts hide it."""
+    alpha = np.asarray(im.getchannel("A"))
+    see = (alpha > 0) & (alpha < 250)
+    if see.mean() < 0.3:  # text edges and thin strokes: no frosted panel here
+        return
+    box = (X, Y, X + im.width, Y + im.height)
+    behind = base.crop(box).filter(ImageFilter.BoxBlur(radius))
+    base.paste(behind, box, Image.fromarray(see.astype(np.uint8) * 255))
 
 
 def _fallback(st: Style) -> Element:
@@ -156,8 +173,9 @@ def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: 
            info: bool = False):
     """Render one synthetic game screenshot and its UI mask.
 
-    size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI: each element's whole box,
-    text and borders included, drop shadows excluded). The result depends only on (seed, size, family,
+    size is (H, W). Returns an RGB PIL image and an HxW bool mask (True = UI, by the README's convention:
+    a panel's whole box, border and fill included; unframed pieces over their own boxes only; drop shadows,
+    glows and world content excluded). The result depends only on (seed, size, family,
     worlds); with family None the family is picked from the seed, and the result equals render(seed, size,
     picked). worlds restricts the world kinds drawn (None = all). With info=True a third value is returned:
     {"family": ..., "world": ...}, what a benchmark needs to hold one of them out.
@@ -168,7 +186,7 @@ def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: 
     worlds = check_worlds(worlds)
     rng = Rng(seed, _SALT, h, w, FAMILIES.index(family))
     st = sample_style(rng, family, h, w, worlds)
-    decoy = st.font if rng.chance(0.25) else None
+    decoy = st.font if rng.chance(0.35) else None  # signs in the world, often in the UI's own face
     world = render_world(rng, st.world, h, w, st.world_p, decoy)
     pal = post.handheld_palette(rng) if family == "handheld" and rng.chance(0.6) else None
     if pal is not None:  # a 4-shade screen: world and UI share the palette, UI stays legible
@@ -192,6 +210,8 @@ def render(seed: int, size: tuple[int, int], family: str | None = None, worlds: 
     rgb = np.asarray(base.convert("RGB"))
     if pal is not None:
         rgb = post.four_shades(rgb, pal, exact=True)
+    elif rng.chance(SPECS[family]["retro"]):
+        rgb = post.retro(rng, rgb, st.world_p if st.world_p == st.ui_p else 1)
     rgb = post.finish(rng, rgb, max(st.world_p, st.ui_p))
     if info:
         return Image.fromarray(rgb), mask, {"family": family, "world": st.world}

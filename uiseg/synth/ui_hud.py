@@ -8,15 +8,15 @@ from PIL import Image, ImageDraw
 from uiseg.synth import fonts
 from uiseg.synth.common import Color, Rng, hsv, rgba, shade, value_noise
 from uiseg.synth.families import Style
-from uiseg.synth.frames import Element, canvas, icon, panel, text, text_box
+from uiseg.synth.frames import Element, canvas, icon, label, panel, text, text_box
 from uiseg.synth.sprites import heart, make_sprite
 
 _MAP_COLORS = (hsv(0.6, 0.6, 0.5), hsv(0.25, 0.5, 0.6), hsv(0.3, 0.6, 0.4), hsv(0.1, 0.3, 0.7))  # sea..hills
 _BAR_COLORS = ((220, 40, 40), (40, 200, 60), (40, 110, 230), (240, 200, 40), (160, 60, 220), (240, 130, 30))
 
 
-def _bar(img: Image.Image, box, st: Style, rng: Rng, color: Color) -> None:
-    """One gauge: a dark trough, a fill (flat, gradient-lit or segmented) and a border."""
+def _bar(img: Image.Image, box, st: Style, rng: Rng, color: Color) -> tuple[int, int, int, int]:
+    """One gauge: a dark trough, a fill (flat, gradient-lit or segmented) and a border; returns its track."""
     draw = ImageDraw.Draw(img)
     x0, y0, x1, y1 = box
     draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=rgba(shade(color, 0.2)), outline=rgba(st.edge))
@@ -29,6 +29,7 @@ def _bar(img: Image.Image, box, st: Style, rng: Rng, color: Color) -> None:
         draw.rectangle((x0 + 1, y0 + 1, fill_to, y1 - 2), fill=rgba(color))
         if y1 - y0 > 4:  # the lit top edge most gauges have
             draw.line((x0 + 1, y0 + 1, fill_to, y0 + 1), fill=rgba(shade(color, 1.5)))
+    return x0, y0, x1, y1
 
 
 def bar(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
@@ -46,15 +47,15 @@ def bar(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     if w > mw or h > mh:
         return None
     img, _ = canvas(w, h)
-    if framed:
-        panel(img, (0, 0, w, h), st)
+    framed = framed and panel(img, (0, 0, w, h), st)
+    pieces = []  # unframed: each label and each track is UI over its own box
     for i in range(n):
         y = pad + i * row
         if labels:
-            text(img, (pad, y), labels[i], st, font, outline=st.outline and not framed)
-        _bar(img, (pad + lw, y + (row - bh) // 2, w - pad, y + (row - bh) // 2 + bh), st, rng,
-             rng.choice(_BAR_COLORS))
-    return Element(img, [(0, 0, w, h)], ("tl", "tr", "tc", "bl", "bc"), shadow=framed)
+            pieces.append(text(img, (pad, y), labels[i], st, font, outline=st.outline and not framed))
+        pieces.append(_bar(img, (pad + lw, y + (row - bh) // 2, w - pad, y + (row - bh) // 2 + bh), st, rng,
+                           rng.choice(_BAR_COLORS)))
+    return Element(img, [(0, 0, w, h)] if framed else pieces, ("tl", "tr", "tc", "bl", "bc"), shadow=framed)
 
 
 def status(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
@@ -76,15 +77,17 @@ def status(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     for i in range(k):
         x, y = (i * mw1, 0) if row else (0, i * mh1)
         box = (x, y, x + mw1 - (1 if row else 0), y + mh1 - (0 if row else 1))
-        panel(img, box, st)
-        icon(img, make_sprite(rng, rng.choice((8, 12, 16))), x + pad, y + pad, ps)
+        framed = panel(img, box, st)  # unframed: portrait, name and gauge each stand on the world
+        pieces = [icon(img, make_sprite(rng, rng.choice((8, 12, 16))), x + pad, y + pad, ps)]
         tx = x + ps + 2 * pad
-        label = f"{fonts.name(rng)}" + (f"  Lv{rng.randint(1, 99)}" if rng.chance(0.5) else "")
-        text(img, (tx, y + pad), label, st, font)
-        _bar(img, (tx, y + pad + lh + 1, box[2] - pad, y + pad + lh + 1 + max(3, lh // 2)), st, rng,
-             rng.choice(_BAR_COLORS))
-        boxes.append(box)
-    return Element(img, boxes, ("tl", "bl", "ml", "tr", "bc"))
+        who = f"{fonts.name(rng)}" + (f"  Lv{rng.randint(1, 99)}" if rng.chance(0.5) else "")
+        while len(who) > 1 and tx + text_box(font, who, not framed and st.outline, st)[0] > box[2] - pad:
+            who = who[:-1]  # names are cut to the frame, as games do
+        pieces.append(text(img, (tx, y + pad), who, st, font, outline=not framed and st.outline))
+        pieces.append(_bar(img, (tx, y + pad + lh + 1, box[2] - pad, y + pad + lh + 1 + max(3, lh // 2)), st,
+                           rng, rng.choice(_BAR_COLORS)))
+        boxes.extend([box] if framed else pieces)
+    return Element(img, boxes, ("tl", "bl", "ml", "tr", "bc"), shadow=st.frame != "none")
 
 
 def hearts(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
@@ -98,31 +101,38 @@ def hearts(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     if w > mw or h > mh:
         return None
     img, _ = canvas(w, h)
+    boxes = []  # each heart is an icon: UI over its own box, the gaps between them are world
     for i in range(n):
         spr = np.repeat(np.repeat(heart(i < full, color), s, 0), s, 1)
         img.alpha_composite(Image.fromarray(spr, "RGBA"), (i * (9 * s + gap), 0))
-    return Element(img, [(0, 0, w, h)], ("tl", "tl", "tr", "bl"), shadow=False)
+        boxes.append((i * (9 * s + gap), 0, i * (9 * s + gap) + 9 * s, 8 * s))
+    return Element(img, boxes, ("tl", "tl", "tr", "bl"), shadow=False)
 
 
 def _slots(img: Image.Image, rng: Rng, st: Style, x0: int, y0: int, rows: int, cols: int, s: int,
-           gap: int, numbers: bool) -> None:
-    """A grid of item slots with icons, a selected slot, stack counts or key numbers."""
+           gap: int, numbers: bool) -> list[tuple[int, int, int, int]]:
+    """A grid of item slots with icons, a selected slot, stack counts or key numbers; returns the slots."""
     draw = ImageDraw.Draw(img)
     small = fonts.get_font(st.font2, max(6, s // 3))
     sel = rng.randint(0, rows * cols - 1)
     slot = shade(st.bg, 0.6) if st.bg[0] + st.bg[1] + st.bg[2] > 60 else shade(st.edge2, 0.5)
     fill_p = rng.uniform(0.3, 0.95)
+    boxes = []
     for i in range(rows * cols):
         x, y = x0 + (i % cols) * (s + gap), y0 + (i // cols) * (s + gap)
+        boxes.append((x, y, x + s, y + s))
         edge = st.accent if i == sel else st.edge2
         draw.rectangle((x, y, x + s - 1, y + s - 1), fill=rgba(slot, max(st.alpha, 160)), outline=rgba(edge))
         if rng.chance(fill_p):
             icon(img, make_sprite(rng, rng.choice((8, 10, 12, 16))), x + 2, y + 2, s - 4)
             if rng.chance(0.3):
-                k = s // 3
-                draw.text((x + s - k, y + s - k - 1), str(rng.randint(1, 99)), font=small, fill=st.fg)
+                count = str(rng.randint(1, 99))
+                cw, ch = fonts.text_size(small, count)  # bottom-right, inside the slot
+                xy = (max(x + 1, x + s - cw - 1), max(y + 1, y + s - ch - 1))
+                label(img, xy, count, small, st.fg, st.aa)
         if numbers:
-            draw.text((x + 2, y + 1), str((i + 1) % 10), font=small, fill=(255, 255, 255))
+            label(img, (x + 2, y + 1), str((i + 1) % 10), small, (255, 255, 255), st.aa)
+    return boxes
 
 
 def inventory(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
@@ -137,11 +147,10 @@ def inventory(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     if w > mw or h > mh:
         return None
     img, _ = canvas(w, h)
-    panel(img, (0, 0, w, h), st)
-    if title:
-        text(img, (pad, pad - 1), title, st, font)
-    _slots(img, rng, st, pad, pad + th, rows, cols, s, gap, False)
-    return Element(img, [(0, 0, w, h)], ("c", "mr", "ml", "c", "any"))
+    framed = panel(img, (0, 0, w, h), st)  # unframed: the slots float, each UI over its own box
+    pieces = [text(img, (pad, pad - 1), title, st, font, outline=not framed and st.outline)] if title else []
+    pieces += _slots(img, rng, st, pad, pad + th, rows, cols, s, gap, False)
+    return Element(img, [(0, 0, w, h)] if framed else pieces, ("c", "mr", "ml", "c", "any"), shadow=framed)
 
 
 def hotbar(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
@@ -154,10 +163,9 @@ def hotbar(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
     if w > mw or h > mh:
         return None
     img, _ = canvas(w, h)
-    if framed:
-        panel(img, (0, 0, w, h), st)
-    _slots(img, rng, st, pad, pad, 1, cols, s, gap, rng.chance(0.6))
-    return Element(img, [(0, 0, w, h)], ("bc", "bc", "bl", "br"))
+    framed = framed and panel(img, (0, 0, w, h), st)
+    slots = _slots(img, rng, st, pad, pad, 1, cols, s, gap, rng.chance(0.6))
+    return Element(img, [(0, 0, w, h)] if framed else slots, ("bc", "bc", "bl", "br"), shadow=framed)
 
 
 def minimap(rng: Rng, st: Style, mw: int, mh: int) -> Element | None:
