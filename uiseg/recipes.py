@@ -71,8 +71,9 @@ RECIPES: dict[str, dict[str, Any]] = {
         "max_steps": 1000,
     },
 }
-# "default": the model that ships inside uiseg (uiseg/models/build.py, `make default-model`).
-RECIPES["default"] = dict(RECIPES["cpu"])
+# "default": the model that ships inside uiseg (uiseg/models/build.py, `make default-model`): the CPU recipe,
+# trained 4x longer on 4000 unique images (unique images matter more than epochs; about an hour on 2 cores).
+RECIPES["default"] = {**RECIPES["cpu"], "synth_count": 4000, "max_steps": 4000}
 MODEL_RECIPES: dict[str, dict[str, Any]] = {"gpu": {}, "cpu": {"base": 8}, "default": {"base": 8}}
 
 
