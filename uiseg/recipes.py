@@ -54,11 +54,11 @@ class TrainConfig:
     trainer: dict = field(default_factory=dict)  # extra Trainer(**kwargs), from --trainer KEY=VALUE
 
 
-# Overrides of the defaults above (TrainConfig) and of ModelConfig's. "cpu" is sized for `make demo` on a
-# 2-core box: synth + train + evaluate in under 5 minutes. Measured there (val IoU on unseen styles, 150 s):
-# base 16 + augment 1.0 -> 0.55; augment 0 -> 0.72; + 1500 images -> 0.81; base 8 (2.5x the steps) -> 0.84;
-# augment 0.3 -> 0.82; batch 16 instead of 8 -> no change. The time budget ends training on time on a slower
-# or busier machine, at the cost of IoU: with other jobs on the 2 cores, 3x fewer steps gave 0.69.
+# Overrides of the defaults above (TrainConfig) and of ModelConfig's. "cpu" is sized for `make demo` on a 2-core
+# box and bounded by steps (1000 batches of 8 windows), so every machine trains the same weights; a busy machine
+# takes longer instead of training less. Earlier measurements (val IoU on unseen styles, 2-core box): base 16 +
+# augment 1.0 -> 0.55; augment 0 -> 0.72; 480 -> 1500 unique images: 0.72 -> 0.81; base 8 at 2.5x the steps of
+# base 16 -> 0.84; batch 16 instead of 8 -> no change. Leave-one-out scores: benchmarks/results/*generalise*.
 RECIPES: dict[str, dict[str, Any]] = {
     "gpu": {},
     "cpu": {
