@@ -82,15 +82,15 @@ def build(work: Path, recipe: str, overrides: dict, checkpoint: Path | None, ins
     from uiseg.train import make_config
 
     started = time.perf_counter()
-    summary = None
-    if checkpoint is None:
+    summary, trained = None, checkpoint is None
+    if trained:
         checkpoint, summary = train(recipe, overrides, work)
     manifest = export_checkpoint(checkpoint, work / "export", torchscript=False, onnx=True)
     onnx = work / "export" / "model.onnx"
     _, _, tests = make_data(make_config(recipe, **split_overrides(overrides)[0]), work)
     card = {
         "model": DEFAULT_ONNX.name, "sha256": manifest["files"]["model.onnx"]["sha256"],
-        "command": "make default-model" if checkpoint is None else None, "recipe": recipe,
+        "command": "make default-model" if trained else None, "recipe": recipe,
         "overrides": overrides, "checkpoint_sha256": load_checkpoint(checkpoint).sha256,
         "held_out": {"families": list(VAL_FAMILIES), "worlds": list(_held_out_worlds())},
         "scores_on_held_out": score(onnx, tests, work), "contract": manifest["contract"],
